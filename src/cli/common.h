@@ -1,0 +1,37 @@
+// What every subcommand shares: global flags, run-time set-up, output helpers and exit codes.
+// Usage errors exit 2, runtime errors (bad data, missing files, broken checkpoints) exit 1.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "core/json.h"
+
+namespace lumen::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  // LibTorch threads; 0 = all cores (OpenBLAS always gets one thread, see core/runtime.h).
+  int threads = 0;
+  // Print results as JSON on stdout.
+  bool json = false;
+  // No progress bars or informational messages.
+  bool quiet = false;
+};
+
+GlobalOptions& globals();
+// Applies --threads, --quiet, and warns on stderr when LibTorch is not on OpenBLAS.
+void setup_runtime();
+// An informational line on stderr (suppressed by --quiet and by --json).
+void info(const std::string& line);
+void print_json(const Json& j);
+
+// One registration function per subcommand file.
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_data(CLI::App& app);
+
+}  // namespace lumen::cli

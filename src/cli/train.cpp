@@ -1,0 +1,59 @@
+// `lumen train`: binds flags into TrainRunOptions and runs the job.
+#include <cstdio>
+
+#include "cli/common.h"
+#include "train/train_run.h"
+
+namespace lumen::cli {
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<train::TrainRunOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a classifier with attention and write a run directory");
+  cmd->add_option("--data", o->data, "Dataset spec: builtin name or [FORMAT:]PATH[?key=value...]")->required();
+  cmd->add_option("--out", o->out, "Run directory to create")->required();
+  cmd->add_flag("--overwrite", o->overwrite, "Replace an existing run directory");
+  cmd->add_option("--encoder", o->model.encoder, "lstm | cnn | average | transformer")->capture_default_str();
+  cmd->add_option("--attention", o->model.attention, "additive | dot | uniform")->capture_default_str();
+  cmd->add_option("--embed-dim", o->model.embed_dim, "Embedding size")->capture_default_str();
+  cmd->add_option("--hidden", o->model.hidden, "BiLSTM hidden size per direction / Average output size")->capture_default_str();
+  cmd->add_option("--cnn-filters", o->model.cnn_filters, "CNN filters per kernel size")->capture_default_str();
+  cmd->add_option("--cnn-kernels", o->model.cnn_kernels, "CNN kernel sizes (odd)")->capture_default_str()->delimiter(',');
+  cmd->add_option("--layers", o->model.layers, "Transformer layers")->capture_default_str();
+  cmd->add_option("--heads", o->model.heads, "Transformer heads")->capture_default_str();
+  cmd->add_option("--model-dim", o->model.model_dim, "Transformer model size")->capture_default_str();
+  cmd->add_option("--ff-dim", o->model.ff_dim, "Transformer feed-forward size")->capture_default_str();
+  cmd->add_option("--pooling", o->model.pooling, "Transformer pooling: attention | cls")->capture_default_str();
+  cmd->add_option("--lstm-impl", o->model.lstm_impl, "BiLSTM implementation: fused | plain")->capture_default_str();
+  cmd->add_option("--embeddings", o->embeddings, "Pretrained vectors (GloVe/fastText .txt/.vec, word2vec .bin)");
+  cmd->add_option("--min-count", o->min_count, "Minimum training count for the vocabulary")->capture_default_str();
+  cmd->add_option("--max-length", o->tokenizer.max_length, "Truncate texts to this many tokens (0 = no limit)")
+      ->capture_default_str();
+  cmd->add_flag("!--no-lowercase", o->tokenizer.lowercase, "Keep case");
+  cmd->add_flag("!--no-fold-numbers", o->tokenizer.fold_numbers, "Keep tokens with digits as they are");
+  cmd->add_option("--epochs", o->train.epochs, "Epochs (0 = paper default: 8 binary, 25 otherwise)")->capture_default_str();
+  cmd->add_option("--batch-size", o->train.batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--lr", o->train.lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--weight-decay", o->train.weight_decay, "L2 weight decay (not on attention)")->capture_default_str();
+  cmd->add_option("--class-weight", o->train.class_weight, "auto | none | balanced")->capture_default_str();
+  cmd->add_option("--select", o->train.select, "Dev metric for the kept epoch: auto | roc_auc | accuracy | last")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->train.seed, "Seed of initialisation and batch order")->capture_default_str();
+  cmd->add_flag("!--no-checkpoints", o->keep_checkpoints, "Do not keep a checkpoint per epoch");
+  cmd->callback([o] {
+    setup_runtime();
+    o->train.progress = !globals().quiet && !globals().json;
+    const Json metrics = train::train_run(*o, info);
+    if (globals().json) {
+      print_json({{"run", o->out}, {"metrics", metrics}});
+      return;
+    }
+    const Json& t = metrics["test"];
+    std::printf("%s: best epoch %lld, test accuracy %.4f, F1 %.4f", o->out.c_str(),
+                static_cast<long long>(metrics["best_epoch"].get<int64_t>()), t["accuracy"].get<double>(),
+                t["f1"].get<double>());
+    if (!t["roc_auc"].is_null()) std::printf(", ROC-AUC %.4f", t["roc_auc"].get<double>());
+    std::printf(" (%.1f s)\n", metrics["train_seconds"].get<double>());
+  });
+}
+
+}  // namespace lumen::cli

@@ -1,0 +1,39 @@
+#include "core/parallel.h"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace lumen {
+
+void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t chunks = std::min<int64_t>(cores, std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  const int64_t size = (n + chunks - 1) / chunks;
+  std::vector<std::exception_ptr> errors(chunks);
+  std::vector<std::thread> workers;
+  for (int64_t c = 1; c < chunks; ++c) {
+    workers.emplace_back([&, c] {
+      try {
+        fn(c * size, std::min(n, (c + 1) * size));
+      } catch (...) {
+        errors[c] = std::current_exception();
+      }
+    });
+  }
+  try {
+    fn(0, std::min(n, size));
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& w : workers) w.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace lumen

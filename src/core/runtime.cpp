@@ -1,0 +1,70 @@
+#include "core/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <thread>
+
+namespace lumen {
+
+BlasInfo blas_info() {
+  // One tiny product makes LibTorch resolve its BLAS symbols.
+  auto a = torch::ones({2, 2});
+  (void)a.mm(a);
+  BlasInfo info;
+  using ConfigFn = char* (*)();
+  if (auto fn = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    info.openblas = true;
+    info.config = fn();
+  }
+  return info;
+}
+
+namespace {
+using SetFn = void (*)(int);
+using GetFn = int (*)();
+SetFn blas_set() {
+  static SetFn fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return fn;
+}
+GetFn blas_get() {
+  static GetFn fn = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return fn;
+}
+}  // namespace
+
+int blas_threads() { return blas_get() ? blas_get()() : 1; }
+void set_blas_threads(int n) {
+  if (blas_set() && n != blas_threads()) blas_set()(n);
+}
+
+ScopedBlasThreads::ScopedBlasThreads(int n) : previous_(blas_threads()) { set_blas_threads(n); }
+ScopedBlasThreads::~ScopedBlasThreads() { set_blas_threads(previous_); }
+
+void configure_threads(int n) {
+  // Keep freed blocks in the heap: LibTorch allocates the same multi-megabyte buffers every
+  // training step, and glibc's default (mmap above 128 KiB, returned at free) page-faults
+  // them in again each time.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  blas_info();  // loads the BLAS so that its symbols resolve
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  (void)cores;
+  int torch_threads = n > 0 ? n : 1, threads_for_blas = 1;
+  // Overrides for measurements: LUMEN_TORCH_THREADS, LUMEN_BLAS_THREADS.
+  if (const char* e = std::getenv("LUMEN_TORCH_THREADS")) torch_threads = std::max(1, std::atoi(e));
+  if (const char* e = std::getenv("LUMEN_BLAS_THREADS")) threads_for_blas = std::max(1, std::atoi(e));
+  at::set_num_threads(torch_threads);
+  set_blas_threads(threads_for_blas);
+}
+std::string blas_warning() {
+  const BlasInfo info = blas_info();
+  if (info.openblas) return "";
+  return "warning: LibTorch is not running on OpenBLAS (the reference BLAS is about 13x slower); "
+         "install libopenblas0-pthread (scripts/install-deps.sh does)";
+}
+
+}  // namespace lumen

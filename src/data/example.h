@@ -1,0 +1,61 @@
+// The data model: an Example (one text or a text pair, its label, and for synthetic tasks the
+// true rationale) and a Dataset with train/dev/test splits.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "data/tokenizer.h"
+
+namespace lumen::data {
+
+struct Example {
+  // Raw text (UTF-8); for pairs the premise / passage.
+  std::string text;
+  // Second text for pairs (hypothesis / question); empty for single texts.
+  std::string text_b;
+  // Tokens of `text` and `text_b` (filled by tokenize_dataset or by synthetic generators).
+  std::vector<std::string> tokens, tokens_b;
+  // Class index into Dataset::label_names; -1 while unknown.
+  int64_t label = -1;
+  // Label as read from the source, before mapping to an index.
+  std::string label_name;
+  // Indices into `tokens` of the true rationale (synthetic tasks); empty when unknown.
+  std::vector<int64_t> rationale;
+  // Where it came from: "file:line" or a file name, for error messages.
+  std::string source;
+};
+
+enum class Split { kTrain, kDev, kTest };
+// "train" | "dev" | "test" (also "validation", "val", "valid" -> dev). Throws InvalidArgument.
+Split parse_split(const std::string& s);
+std::string split_name(Split s);
+
+struct Dataset {
+  std::string name;
+  // True for text pairs (NLI, QA).
+  bool pair = false;
+  std::vector<std::string> label_names;
+  std::vector<Example> train, dev, test;
+
+  std::vector<Example>& split(Split s);
+  const std::vector<Example>& split(Split s) const;
+};
+
+struct TokenizeReport {
+  int64_t texts = 0;
+  int64_t truncated = 0;
+};
+
+// Tokenizes every example that has no tokens yet; errors name the example's source.
+TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer);
+
+// Maps label names to indices: label_names (if empty) become the sorted names of the training
+// split; a dev/test label not among them throws DataError naming its source.
+void assign_labels(Dataset& ds);
+
+// One-line JSON description of an example (tokens, label, rationale) for `lumen data show`.
+Json example_to_json(const Example& e, const Dataset& ds);
+
+}  // namespace lumen::data

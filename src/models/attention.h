@@ -1,0 +1,34 @@
+// Attention over the tokens of the first text (Jain & Wallace 2019, section 2):
+//   additive: score_t = v^T tanh(W h_t + b)            (pairs: v^T tanh(W_p h_t + W_q q))
+//   dot:      score_t = w^T h_t / sqrt(m)              (pairs: h_t^T q / sqrt(m))
+//   uniform:  1 / n over the real tokens (Wiegreffe & Pinter's baseline)
+// then a softmax masked to the real tokens: weights are >= 0, sum to 1 over them, and are
+// exactly 0 on <s>, </s> and padding.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+
+namespace lumen::models {
+
+class TokenAttentionImpl : public torch::nn::Module {
+ public:
+  TokenAttentionImpl(const std::string& kind, int64_t dim, bool pair);
+  // states [B, T, m]; token_mask [B, T] bool; query [B, m] for pairs (else undefined).
+  // Returns raw scores [B, T] (unmasked).
+  at::Tensor scores(const at::Tensor& states, const at::Tensor& query);
+  // Masked softmax of the scores -> weights [B, T]. With mask_padding false (diagnostic
+  // negative control only) every position takes part.
+  static at::Tensor normalize(const at::Tensor& scores, const at::Tensor& token_mask, bool mask_padding = true);
+
+ private:
+  std::string kind_;
+  int64_t dim_;
+  bool pair_;
+  torch::nn::Linear w_{nullptr}, wq_{nullptr}, v_{nullptr};
+};
+TORCH_MODULE(TokenAttention);
+
+}  // namespace lumen::models

@@ -1,0 +1,100 @@
+#include "models/classifier.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace lumen::models {
+
+TextClassifierImpl::TextClassifierImpl(ModelConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const int64_t m = config_.output_dim();
+  embedding = register_module("embedding", torch::nn::Embedding(config_.vocab_size, config_.embed_dim));
+  encoder_ = register_module("encoder", make_encoder(config_));
+  if (config_.pair) encoder_b_ = register_module("encoder_b", make_encoder(config_));
+  if (config_.pooling == "attention")
+    attention_ = register_module("attention", TokenAttention(config_.attention, m, config_.pair));
+  if (config_.pair) {
+    out_p_ = register_module("out_p", torch::nn::Linear(m, m));
+    out_q_ = register_module("out_q", torch::nn::Linear(torch::nn::LinearOptions(m, m).bias(false)));
+    out_ = register_module("out", torch::nn::Linear(m, config_.num_classes));
+  } else {
+    out_ = register_module("out", torch::nn::Linear(m, config_.num_classes == 2 ? 1 : config_.num_classes));
+  }
+}
+
+at::Tensor TextClassifierImpl::embed(const at::Tensor& ids) { return embedding->forward(ids); }
+
+ModelOutput TextClassifierImpl::forward(const data::Batch& batch, const ForwardOptions& options) {
+  return forward_from_embeddings(embed(batch.ids), batch, options);
+}
+
+ModelOutput TextClassifierImpl::forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,
+                                                        const ForwardOptions& options, const at::Tensor& embeddings_b) {
+  return decode(encode(embeddings, batch, options, embeddings_b), batch, options);
+}
+
+Encoded TextClassifierImpl::encode(const at::Tensor& embeddings, const data::Batch& batch, const ForwardOptions& options,
+                                   const at::Tensor& embeddings_b) {
+  if (config_.pair != batch.pair())
+    throw InvalidArgument(std::string("model: this model takes ") + (config_.pair ? "text pairs" : "single texts") +
+                          ", the batch has " + (batch.pair() ? "pairs" : "single texts"));
+  if (embeddings.dim() != 3 || embeddings.size(0) != batch.size() || embeddings.size(1) != batch.ids.size(1) ||
+      embeddings.size(2) != config_.embed_dim)
+    throw InvalidArgument("model: embeddings must be [B, T, E] matching the batch");
+  Encoded enc;
+  enc.embeddings = embeddings;
+  EncoderOutput eo = encoder_->encode(embeddings, batch.mask, batch.lengths, options);
+  enc.states = eo.states;
+  enc.self_attentions = std::move(eo.attentions);
+  if (config_.pair) {
+    enc.embeddings_b = embeddings_b.defined() ? embeddings_b : embed(batch.ids_b);
+    enc.query = encoder_b_->encode(enc.embeddings_b, batch.mask_b, batch.lengths_b, {}).final;
+  }
+  return enc;
+}
+
+at::Tensor TextClassifierImpl::decoder(const at::Tensor& context, const at::Tensor& query) {
+  if (config_.pair) return out_->forward(torch::tanh(out_p_->forward(context) + out_q_->forward(query)));
+  at::Tensor z = out_->forward(context);
+  if (config_.num_classes == 2) return torch::cat({torch::zeros_like(z), z}, 1);  // softmax([0, z]) = sigmoid(z)
+  return z;
+}
+
+ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& batch, const ForwardOptions& options) {
+  ModelOutput out;
+  out.embeddings = enc.embeddings;
+  out.embeddings_b = enc.embeddings_b;
+  out.states = enc.states;
+  out.attentions = enc.self_attentions;
+  at::Tensor context;
+  if (config_.pooling == "cls") {
+    context = enc.states.select(1, 0);
+  } else {
+    at::Tensor w = TokenAttentionImpl::normalize(attention_->scores(enc.states, enc.query), batch.token_mask,
+                                                 !options.ignore_padding_mask);
+    if (options.detach_attention) w = w.detach();
+    w = apply_interventions(w, options, -1);
+    out.pooling_attention = w;
+    out.attentions.push_back(w.unsqueeze(1).unsqueeze(1));
+    context = (w.unsqueeze(2) * enc.states).sum(1);  // [B, m]; cheaper than B tiny products
+  }
+  out.logits = decoder(context, enc.query);
+  return out;
+}
+
+std::vector<at::Tensor> TextClassifierImpl::attention_parameters() {
+  return attention_ ? attention_->parameters() : std::vector<at::Tensor>{};
+}
+
+std::vector<at::Tensor> TextClassifierImpl::other_parameters() {
+  std::vector<at::Tensor> att = attention_parameters(), out;
+  for (auto& p : parameters()) {
+    bool is_att = false;
+    for (auto& a : att) is_att |= a.is_same(p);
+    if (!is_att) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace lumen::models

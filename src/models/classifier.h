@@ -1,0 +1,65 @@
+// The text classifier of Jain & Wallace (2019) for single texts and text pairs: embedding,
+// encoder, attention over tokens, decoder. Implements the model contract of ARCHITECTURE.md:
+// forward from token ids or from embeddings, every attention map returned, attention
+// interventions accepted, padding exactly ignored.
+//   single, 2 classes:  y = sigmoid(w^T c + b), returned as logits [0, z]
+//   single, C classes:  logits = W c + b
+//   pairs:              logits = W2 tanh(W1p c + W1q q), q the second text's final state
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "data/batch.h"
+#include "models/attention.h"
+#include "models/config.h"
+#include "models/encoders.h"
+#include "models/forward.h"
+
+namespace lumen::models {
+
+// Encoder results that do not depend on the pooling attention; analyses that only change the
+// attention decode these again without re-running the encoder.
+struct Encoded {
+  at::Tensor states;       // [B, T, m]
+  at::Tensor query;        // [B, m] for pairs, undefined otherwise
+  at::Tensor embeddings;   // [B, T, E]
+  at::Tensor embeddings_b; // [B, T_b, E] for pairs
+  std::vector<at::Tensor> self_attentions;
+};
+
+class TextClassifierImpl : public torch::nn::Module {
+ public:
+  explicit TextClassifierImpl(ModelConfig config);
+
+  ModelOutput forward(const data::Batch& batch, const ForwardOptions& options = {});
+  // embeddings [B, T, E] of the first text (e.g. a leaf for gradients or an interpolation);
+  // embeddings_b of the second text for pairs (undefined: embedded from batch.ids_b).
+  ModelOutput forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,
+                                      const ForwardOptions& options = {}, const at::Tensor& embeddings_b = {});
+  Encoded encode(const at::Tensor& embeddings, const data::Batch& batch, const ForwardOptions& options,
+                 const at::Tensor& embeddings_b = {});
+  // Attention and decoder on top of `encoded`.
+  ModelOutput decode(const Encoded& encoded, const data::Batch& batch, const ForwardOptions& options);
+  // Logits [B, C] from context vectors c [B, m] (and query q [B, m] for pairs).
+  at::Tensor decoder(const at::Tensor& context, const at::Tensor& query);
+
+  // [B, T] ids -> [B, T, E].
+  at::Tensor embed(const at::Tensor& ids);
+  const ModelConfig& config() const { return config_; }
+  // Parameters of the attention scorer (trained without weight decay, as in the paper).
+  std::vector<at::Tensor> attention_parameters();
+  std::vector<at::Tensor> other_parameters();
+
+  torch::nn::Embedding embedding{nullptr};
+
+ private:
+  ModelConfig config_;
+  std::shared_ptr<EncoderImpl> encoder_, encoder_b_;
+  TokenAttention attention_{nullptr};
+  torch::nn::Linear out_{nullptr}, out_p_{nullptr}, out_q_{nullptr};
+};
+TORCH_MODULE(TextClassifier);
+
+}  // namespace lumen::models

@@ -1,0 +1,85 @@
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/encoders.h"
+#include "models/lstm_kernel.h"
+
+namespace lumen::models {
+
+std::shared_ptr<EncoderImpl> make_encoder(const ModelConfig& c) {
+  if (c.encoder == "lstm") return std::make_shared<LstmEncoderImpl>(c.embed_dim, c.hidden, c.lstm_impl == "fused");
+  if (c.encoder == "cnn") return std::make_shared<CnnEncoderImpl>(c.embed_dim, c.cnn_filters, c.cnn_kernels);
+  if (c.encoder == "average") return std::make_shared<AverageEncoderImpl>(c.embed_dim, c.hidden);
+  if (c.encoder == "transformer")
+    return std::make_shared<TransformerEncoderImpl>(c.embed_dim, c.model_dim, c.layers, c.heads, c.ff_dim);
+  throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, got '" + c.encoder + "'");
+}
+
+at::Tensor apply_interventions(const at::Tensor& w, const ForwardOptions& options, int64_t layer) {
+  at::Tensor out = w;
+  for (const auto& iv : options.interventions) {
+    if (iv.layer != layer) continue;
+    if (!iv.weights.defined()) throw InvalidArgument("attention intervention: weights must be defined");
+    at::Tensor v = iv.weights.to(w.scalar_type());
+    if (v.dim() < w.dim() && w.dim() == 2 && v.dim() == 4) v = v.squeeze(1).squeeze(1);
+    if (w.dim() == 2 && v.dim() == 4) v = v.flatten(1);
+    if (iv.mode == AttentionIntervention::Mode::kReplace) {
+      out = v.expand_as(out);
+    } else {
+      out = out * v;
+    }
+  }
+  return out;
+}
+
+at::Tensor masked_mean(const at::Tensor& x, const at::Tensor& mask) {
+  at::Tensor m = mask.to(x.scalar_type()).unsqueeze(2);  // [B, T, 1]
+  return (x * m).sum(1) / m.sum(1).clamp_min(1);
+}
+
+LstmEncoderImpl::LstmEncoderImpl(int64_t embed_dim, int64_t hidden, bool fused) : hidden_(hidden), fused_(fused) {
+  const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
+  w_ih = register_parameter("w_ih", torch::empty({8 * hidden, embed_dim}).uniform_(-k, k));
+  w_hh = register_parameter("w_hh", torch::empty({8 * hidden, hidden}).uniform_(-k, k));
+  b_ih = register_parameter("b_ih", torch::empty({8 * hidden}).uniform_(-k, k));
+  b_hh = register_parameter("b_hh", torch::empty({8 * hidden}).uniform_(-k, k));
+}
+
+EncoderOutput LstmEncoderImpl::encode(const at::Tensor& emb, const at::Tensor&, const at::Tensor& lengths,
+                                      const ForwardOptions&) {
+  const at::Tensor bias = b_ih + b_hh;
+  LstmResult r = fused_ ? fused_lstm(emb, lengths, w_ih, w_hh, bias, 2) : plain_lstm(emb, lengths, w_ih, w_hh, bias, 2);
+  return {r.output, r.final_h, {}};
+}
+
+CnnEncoderImpl::CnnEncoderImpl(int64_t embed_dim, int64_t filters, const std::vector<int64_t>& kernels) : filters_(filters) {
+  for (int64_t k : kernels) {
+    convs_.push_back(register_module("conv" + std::to_string(k),
+                                     torch::nn::Conv1d(torch::nn::Conv1dOptions(embed_dim, filters, k).padding(k / 2))));
+  }
+}
+
+EncoderOutput CnnEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor&,
+                                     const ForwardOptions&) {
+  at::Tensor m = mask.to(emb.scalar_type()).unsqueeze(2);  // [B, T, 1]
+  // Padding is zeroed before the convolution so that a padded row sees the same zeros as a
+  // sequence alone sees from the convolution's own padding.
+  at::Tensor x = (emb * m).transpose(1, 2);  // [B, E, T]
+  std::vector<at::Tensor> outs;
+  for (auto& conv : convs_) outs.push_back(torch::relu(conv->forward(x)));
+  at::Tensor states = torch::cat(outs, 1).transpose(1, 2) * m;  // [B, T, m]
+  // ReLU outputs are >= 0 and padding is 0, so the plain max equals the masked max.
+  return {states, std::get<0>(states.max(1)), {}};
+}
+
+AverageEncoderImpl::AverageEncoderImpl(int64_t embed_dim, int64_t hidden) : hidden_(hidden) {
+  proj_ = register_module("proj", torch::nn::Linear(embed_dim, hidden));
+}
+
+EncoderOutput AverageEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor&,
+                                         const ForwardOptions&) {
+  at::Tensor states = torch::tanh(proj_->forward(emb)) * mask.to(emb.scalar_type()).unsqueeze(2);
+  return {states, masked_mean(states, mask), {}};
+}
+
+}  // namespace lumen::models

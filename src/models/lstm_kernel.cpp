@@ -1,0 +1,316 @@
+#include "models/lstm_kernel.h"
+
+#include <torch/torch.h>
+
+#include <exception>
+#include <functional>
+#include <thread>
+
+#include "core/error.h"
+#include "core/runtime.h"
+
+namespace lumen::models {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Layout. Inputs are gathered once into step order per direction: row (d, s, b) holds the
+// token that direction d reads at step s of row b (position s forward, len_b - 1 - s reverse;
+// zeros past the row's length). Every buffer is direction-major, so each direction's data is
+// contiguous and the two directions run on two threads with no shared writes:
+//   xs    [D, S, B, E]    gathered inputs        hs [D, S+1, B, H]  states (0 = initial)
+//   gates [D, S, B, 4H]   activated i, f, g, o   cs [D, S+1, B, H]  cells
+//   tc    [D, S, B, H]    tanh(c_t)              dG [D, S, B, 4H]   pre-activation gradients
+// States are frozen after a row's length, so the final state of each row is hs[:, S].
+
+inline int64_t position(int64_t d, int64_t s, int64_t len) { return d == 0 ? s : len - 1 - s; }
+
+// Element loops on contiguous rows, written so that the compiler vectorises them.
+// tanh(a) = 2 sigmoid(2a) - 1: one vectorised sigmoid then serves all four gates.
+template <typename T>
+inline void scale_g_gate(T* __restrict g, int64_t H) {
+  for (int64_t j = 2 * H; j < 3 * H; ++j) g[j] *= T(2);
+}
+template <typename T>
+inline void cell_update(T* __restrict g, const T* __restrict cprev, T* __restrict cnext, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T gg = T(2) * g[2 * H + j] - T(1);
+    g[2 * H + j] = gg;
+    cnext[j] = g[H + j] * cprev[j] + g[j] * gg;
+  }
+}
+template <typename T>
+inline void hidden_update(const T* __restrict og, const T* __restrict t, T* __restrict h, T* __restrict dst, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    h[j] = og[j] * t[j];
+    dst[j] = h[j];
+  }
+}
+template <typename T>
+inline void gate_gradients(const T* __restrict gr, const T* __restrict cprev, const T* __restrict t, const T* __restrict dh,
+                           const T* __restrict gout, T* __restrict dc, T* __restrict dgr, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = gr[j], f = gr[H + j], g = gr[2 * H + j], og = gr[3 * H + j];
+    const T dht = dh[j] + gout[j];
+    const T dct = dc[j] + dht * og * (T(1) - t[j] * t[j]);
+    dgr[j] = dct * g * i * (T(1) - i);
+    dgr[H + j] = dct * cprev[j] * f * (T(1) - f);
+    dgr[2 * H + j] = dct * i * (T(1) - g * g);
+    dgr[3 * H + j] = dht * t[j] * og * (T(1) - og);
+    dc[j] = dct * f;
+  }
+}
+
+// Runs fn(d) for each direction, the reverse one on a second thread when there are two.
+// Each direction's products are single-threaded BLAS calls, so the two never oversubscribe.
+void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
+  // Grad mode is thread-local: the kernel's own products never record autograd history.
+  auto fn = [&](int64_t d) {
+    torch::NoGradGuard no_grad;
+    body(d);
+  };
+  ScopedBlasThreads single_threaded_blas(1);
+  if (D == 1 || std::thread::hardware_concurrency() < 2) {
+    for (int64_t d = 0; d < D; ++d) fn(d);
+    return;
+  }
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      fn(1);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  try {
+    fn(0);
+  } catch (...) {
+    worker.join();
+    throw;
+  }
+  worker.join();
+  if (error) std::rethrow_exception(error);
+}
+
+template <typename T>
+void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, int64_t B, int64_t Tx, int64_t E) {
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t b = 0; b < B; ++b) {
+      T* dst = xs + ((d * S + s) * B + b) * E;
+      if (s >= len[b]) {
+        std::fill(dst, dst + E, T(0));
+        continue;
+      }
+      const T* src = x + (b * Tx + position(d, s, len[b])) * E;
+      std::copy(src, src + E, dst);
+    }
+}
+
+// Forward recurrence of direction d. xp [S, B, 4H] holds the input projections (+ bias).
+template <typename T>
+void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, const at::Tensor& whh_t, at::Tensor& hs,
+                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out) {
+  const int64_t S = gates.size(1), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = hs.size(0), G = 4 * H;
+  at::Tensor hd = hs[d], cd = cs[d], gd = gates[d], td = tc[d];
+  T* hp = hd.data_ptr<T>();
+  T* cp = cd.data_ptr<T>();
+  T* gp = gd.data_ptr<T>();
+  const T* tp = td.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  for (int64_t s = 0; s < S; ++s) {
+    at::Tensor gs = gd[s];
+    at::addmm_out(gs, xp[s], hd[s], whh_t);  // [B, 4H] = xp + h W_hh^T
+    T* g = gp + s * B * G;
+    for (int64_t b = 0; b < B; ++b) scale_g_gate(g + b * G, H);
+    gs.sigmoid_();
+    const T* cprev = cp + s * B * H;
+    T* cnext = cp + (s + 1) * B * H;
+    for (int64_t b = 0; b < B; ++b) {
+      if (s >= len[b]) std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
+      else cell_update(g + b * G, cprev + b * H, cnext + b * H, H);
+    }
+    at::Tensor ts = td[s];
+    at::tanh_out(ts, cd[s + 1]);
+    const T* hprev = hp + s * B * H;
+    T* hnext = hp + (s + 1) * B * H;
+    for (int64_t b = 0; b < B; ++b) {
+      if (s >= len[b]) {
+        std::copy(hprev + b * H, hprev + (b + 1) * H, hnext + b * H);
+        continue;
+      }
+      hidden_update(g + b * G + 3 * H, tp + (s * B + b) * H, hnext + b * H,
+                    op + (b * Tx + position(d, s, len[b])) * (D * H) + d * H, H);
+    }
+  }
+}
+
+// Backward recurrence of direction d: fills dG[d]. dh_init [B, H] is the gradient of the final state.
+template <typename T>
+void backward_direction(int64_t d, const at::Tensor& grad_out, const int64_t* len, const at::Tensor& whh,
+                        const at::Tensor& cs, const at::Tensor& gates, const at::Tensor& tc, at::Tensor dh, at::Tensor& dG) {
+  const int64_t S = gates.size(1), B = gates.size(2), H = cs.size(3), D = cs.size(0), G = 4 * H;
+  const int64_t Tx = grad_out.defined() ? grad_out.size(1) : 0;
+  at::Tensor dc = at::zeros_like(dh), dh_rec = at::empty_like(dh), gd = gates[d], cd = cs[d], td = tc[d], dGd = dG[d];
+  const T* go = grad_out.defined() ? grad_out.data_ptr<T>() : nullptr;
+  const T* cp = cd.data_ptr<T>();
+  const T* gp = gd.data_ptr<T>();
+  const T* tp = td.data_ptr<T>();
+  T* dhp = dh.data_ptr<T>();
+  T* dcp = dc.data_ptr<T>();
+  T* dgp = dGd.data_ptr<T>();
+  const T* dhr = dh_rec.data_ptr<T>();
+  const std::vector<T> zeros(H, T(0));
+  for (int64_t s = S - 1; s >= 0; --s) {
+    for (int64_t b = 0; b < B; ++b) {
+      T* dgr = dgp + (s * B + b) * G;
+      if (s >= len[b]) {  // frozen state: dh and dc pass through, no gate gradient
+        std::fill(dgr, dgr + G, T(0));
+        continue;
+      }
+      const T* gout = go ? go + (b * Tx + position(d, s, len[b])) * (D * H) + d * H : zeros.data();
+      gate_gradients(gp + (s * B + b) * G, cp + (s * B + b) * H, tp + (s * B + b) * H, dhp + b * H, gout, dcp + b * H, dgr, H);
+    }
+    at::mm_out(dh_rec, dGd[s], whh);  // [B, 4H] x [4H, H]
+    for (int64_t b = 0; b < B; ++b)
+      if (s < len[b]) std::copy(dhr + b * H, dhr + (b + 1) * H, dhp + b * H);
+  }
+}
+
+template <typename T>
+void scatter_steps(const T* dxs, const int64_t* len, T* dx, int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t E) {
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t b = 0; b < B; ++b) {
+        if (s >= len[b]) continue;
+        const T* src = dxs + ((d * S + s) * B + b) * E;
+        T* dst = dx + (b * Tx + position(d, s, len[b])) * E;
+        for (int64_t e = 0; e < E; ++e) dst[e] += src[e];
+      }
+}
+
+class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor lengths, at::Tensor w_ih, at::Tensor w_hh,
+                               at::Tensor bias, int64_t D) {
+    const int64_t B = x.size(0), Tx = x.size(1), E = x.size(2), H = w_hh.size(1), G = 4 * H;
+    at::Tensor len = lengths.to(torch::kInt64).contiguous();
+    const int64_t* lp = len.data_ptr<int64_t>();
+    int64_t S = 0;
+    for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
+    x = x.contiguous();
+    auto opt = x.options();
+    at::Tensor xs = at::empty({D, S, B, E}, opt), xp = at::empty({D, S, B, G}, opt);
+    at::Tensor hs = at::empty({D, S + 1, B, H}, opt), cs = at::empty({D, S + 1, B, H}, opt);
+    at::Tensor gates = at::empty({D, S, B, G}, opt), tc = at::empty({D, S, B, H}, opt);
+    at::Tensor out = at::zeros({B, Tx, D * H}, opt);
+    at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();  // [D, H, 4H]
+    at::Tensor bias2 = bias.view({D, G});
+    for_each_direction(D, [&](int64_t d) {
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_forward", [&] {
+        gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E);
+        at::Tensor xpd = xp[d].view({S * B, G});
+        at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
+        hs[d][0].zero_();
+        cs[d][0].zero_();
+        forward_direction<scalar_t>(d, xp[d], lp, whh_t[d], hs, cs, gates, tc, out);
+      });
+    });
+    at::Tensor final_h = hs.select(1, S).permute({1, 0, 2}).reshape({B, D * H});  // [B, D*H]
+    ctx->save_for_backward({xs, w_ih, w_hh, hs, cs, gates, tc, len});
+    ctx->saved_data["D"] = D;
+    ctx->saved_data["T"] = Tx;
+    return {out, final_h};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor xs = saved[0], w_ih = saved[1], w_hh = saved[2], hs = saved[3], cs = saved[4], gates = saved[5],
+               tc = saved[6], len = saved[7];
+    const int64_t D = ctx->saved_data["D"].toInt(), Tx = ctx->saved_data["T"].toInt();
+    const int64_t S = xs.size(1), B = xs.size(2), E = xs.size(3), H = w_hh.size(1), G = 4 * H;
+    at::Tensor grad_out = grads[0].defined() ? grads[0].contiguous() : at::Tensor();
+    at::Tensor dh = at::zeros({D, B, H}, xs.options());
+    if (grads[1].defined()) dh.copy_(grads[1].view({B, D, H}).permute({1, 0, 2}));
+    at::Tensor dG = at::empty({D, S, B, G}, xs.options());
+    at::Tensor whh = w_hh.view({D, G, H}), w_ih3 = w_ih.view({D, G, E});
+    at::Tensor d_whh = at::empty({D, G, H}, xs.options()), dw_ih = at::empty({D, G, E}, xs.options());
+    at::Tensor dbias = at::empty({D, G}, xs.options()), dxs = at::empty({D, S * B, E}, xs.options());
+    const int64_t* lp = len.data_ptr<int64_t>();
+    for_each_direction(D, [&](int64_t d) {
+      AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "fused_lstm_backward", [&] {
+        backward_direction<scalar_t>(d, grad_out, lp, whh[d], cs, gates, tc, dh[d], dG);
+      });
+      // Whole-sequence weight gradients: dW_hh = sum_s dG_s^T h_s, dW_ih = dG^T xs, dxs = dG W_ih.
+      at::Tensor dGd = dG[d].view({S * B, G});
+      at::Tensor dwhh_d = d_whh[d], dwih_d = dw_ih[d], dxs_d = dxs[d], db_d = dbias[d];
+      at::mm_out(dwhh_d, dGd.t(), hs[d].narrow(0, 0, S).reshape({S * B, H}));
+      at::mm_out(dwih_d, dGd.t(), xs[d].view({S * B, E}));
+      at::mm_out(dxs_d, dGd, w_ih3[d]);
+      at::sum_out(db_d, dGd, {0});
+    });
+    at::Tensor dx = at::zeros({B, Tx, E}, xs.options());
+    AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "fused_lstm_scatter", [&] {
+      scatter_steps<scalar_t>(dxs.data_ptr<scalar_t>(), lp, dx.data_ptr<scalar_t>(), D, S, B, Tx, E);
+    });
+    return {dx, at::Tensor(), dw_ih.view({D * G, E}), d_whh.view({D * G, H}), dbias.view({D * G}), at::Tensor()};
+  }
+};
+
+void check_inputs(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                  const at::Tensor& bias, int64_t D) {
+  if (D != 1 && D != 2) throw InvalidArgument("lstm: directions must be 1 or 2, got " + std::to_string(D));
+  if (x.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
+  const int64_t H = w_hh.size(1);
+  if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != x.size(2) || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
+    throw InvalidArgument("lstm: weight shapes do not match the input and hidden sizes");
+  if (lengths.numel() != x.size(0)) throw InvalidArgument("lstm: lengths must have one entry per row");
+  const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
+  if (lo < 1 || hi > x.size(1))
+    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(x.size(1)) + "], got [" + std::to_string(lo) +
+                          ", " + std::to_string(hi) + "]");
+}
+
+}  // namespace
+
+LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                      const at::Tensor& bias, int64_t directions) {
+  check_inputs(x, lengths, w_ih, w_hh, bias, directions);
+  auto out = FusedLstmFunction::apply(x, lengths.cpu(), w_ih, w_hh, bias, directions);
+  return {out[0], out[1]};
+}
+
+LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                      const at::Tensor& bias, int64_t D) {
+  check_inputs(x, lengths, w_ih, w_hh, bias, D);
+  const int64_t B = x.size(0), Tx = x.size(1), H = w_hh.size(1), G = 4 * H;
+  at::Tensor len = lengths.cpu().to(torch::kInt64);
+  // Per-row reversal index for the reverse direction: position len-1-t for t < len.
+  at::Tensor t = torch::arange(Tx, torch::kInt64).unsqueeze(0);  // [1, T]
+  at::Tensor rev = torch::where(t < len.unsqueeze(1), len.unsqueeze(1) - 1 - t, t);  // [B, T]
+  at::Tensor valid = (t < len.unsqueeze(1)).to(x.scalar_type()).unsqueeze(2);  // [B, T, 1]
+  std::vector<at::Tensor> outs, finals;
+  for (int64_t d = 0; d < D; ++d) {
+    at::Tensor wi = w_ih.narrow(0, d * G, G), wh = w_hh.narrow(0, d * G, G), bi = bias.narrow(0, d * G, G);
+    at::Tensor xin = d == 0 ? x : x.gather(1, rev.unsqueeze(2).expand({B, Tx, x.size(2)}));
+    at::Tensor h = torch::zeros({B, H}, x.options()), c = torch::zeros({B, H}, x.options());
+    std::vector<at::Tensor> hs;
+    for (int64_t s = 0; s < Tx; ++s) {
+      at::Tensor a = torch::addmm(bi, xin.select(1, s), wi.t()) + h.mm(wh.t());
+      auto ch = a.chunk(4, 1);
+      at::Tensor i = ch[0].sigmoid(), f = ch[1].sigmoid(), g = ch[2].tanh(), o = ch[3].sigmoid();
+      at::Tensor c_new = f * c + i * g, h_new = o * c_new.tanh();
+      at::Tensor m = valid.select(1, s);  // [B, 1]
+      c = m * c_new + (1 - m) * c;
+      h = m * h_new + (1 - m) * h;
+      hs.push_back(h_new * m);
+    }
+    at::Tensor o = torch::stack(hs, 1);  // [B, T, H]
+    if (d == 1) o = o.gather(1, rev.unsqueeze(2).expand({B, Tx, H}));
+    outs.push_back(o);
+    finals.push_back(h);
+  }
+  return {torch::cat(outs, 2), torch::cat(finals, 1)};
+}
+
+}  // namespace lumen::models

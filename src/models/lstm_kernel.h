@@ -1,0 +1,29 @@
+// A (bi)directional LSTM over padded batches with all input projections in one matrix product
+// and its own backward pass (BPTT), so that a step costs one small batched product plus
+// vectorised gate arithmetic instead of LibTorch's per-operation autograd graph.
+// Gate order i, f, g, o as in torch::nn::LSTM; the reverse direction of each row starts at its
+// own last real token, so results equal running torch::nn::LSTM on each sequence alone.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace lumen::models {
+
+struct LstmResult {
+  // [B, T, D * H]: forward states, then reverse states; 0 at t >= length.
+  at::Tensor output;
+  // [B, D * H]: final state of each direction (forward at length-1, reverse at 0), as h_n.
+  at::Tensor final_h;
+};
+
+// x [B, T, E] float/double; lengths [B] int64 (CPU, 1..T); w_ih [D*4H, E]; w_hh [D*4H, H];
+// bias [D*4H] (b_ih + b_hh); directions D = 1 or 2. Differentiable in x, w_ih, w_hh, bias.
+LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                      const at::Tensor& bias, int64_t directions);
+
+// The plain twin: the same function step by step with LibTorch operations and autograd.
+LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                      const at::Tensor& bias, int64_t directions);
+
+}  // namespace lumen::models

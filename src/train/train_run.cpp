@@ -1,0 +1,136 @@
+#include "train/train_run.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "data/word_vectors.h"
+#include "models/checkpoint.h"
+
+namespace lumen::train {
+namespace fs = std::filesystem;
+
+void TrainRunOptions::validate() const {
+  if (data.empty()) throw InvalidArgument("train: --data must be given");
+  if (out.empty()) throw InvalidArgument("train: --out must be given");
+  if (min_count < 1) throw InvalidArgument("train: min_count must be >= 1, got " + std::to_string(min_count));
+  tokenizer.validate();
+  train.validate();
+}
+
+Json train_run(const TrainRunOptions& o, const std::function<void(const std::string&)>& log) {
+  o.validate();
+  if (path_exists(o.out) && !o.overwrite && !(is_directory(o.out) && fs::is_empty(o.out)))
+    throw IoError("train: " + o.out + " already exists; choose another --out or pass --overwrite");
+  const auto t0 = std::chrono::steady_clock::now();
+  data::Dataset ds = data::load_dataset(data::parse_data_spec(o.data));
+  data::Tokenizer tokenizer(o.tokenizer);
+  const data::TokenizeReport tr = data::tokenize_dataset(ds, tokenizer);
+  std::vector<const std::vector<std::string>*> texts;
+  for (const auto& e : ds.train) {
+    texts.push_back(&e.tokens);
+    if (ds.pair) texts.push_back(&e.tokens_b);
+  }
+  const data::Vocab vocab = data::Vocab::build(texts, o.min_count);
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "data %s: %zu train / %zu dev / %zu test, %lld labels, vocabulary %lld%s", ds.name.c_str(),
+                ds.train.size(), ds.dev.size(), ds.test.size(), static_cast<long long>(ds.label_names.size()),
+                static_cast<long long>(vocab.size()),
+                tr.truncated ? (", " + std::to_string(tr.truncated) + " texts truncated").c_str() : "");
+  log(buf);
+
+  models::ModelConfig mc = o.model;
+  mc.vocab_size = vocab.size();
+  mc.num_classes = static_cast<int64_t>(ds.label_names.size());
+  mc.pair = ds.pair;
+  mc.validate();
+  torch::manual_seed(o.train.seed);
+  models::TextClassifier model(mc);
+  Json embeddings_report = nullptr;
+  if (!o.embeddings.empty()) {
+    at::Tensor w = model->embedding->weight.detach();
+    const auto rep = data::load_word_vectors(o.embeddings, vocab, w);
+    embeddings_report = {{"path", o.embeddings}, {"covered", rep.covered}, {"vocab", rep.vocab}, {"coverage", rep.coverage()}};
+    std::snprintf(buf, sizeof buf, "embeddings %s: %lld of %lld words covered (%.1f%%)", o.embeddings.c_str(),
+                  static_cast<long long>(rep.covered), static_cast<long long>(rep.vocab), 100 * rep.coverage());
+    log(buf);
+  }
+
+  // Assemble the run under a temporary name; rename at the end.
+  const std::string tmp = o.out + ".partial-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  make_dirs(join_path(tmp, "checkpoints"));
+  try {
+    Json config{{"lumen", "run-v1"},
+                {"data", ds.name},
+                {"label_names", ds.label_names},
+                {"model", mc.to_json()},
+                {"tokenizer", o.tokenizer.to_json()},
+                {"min_count", o.min_count},
+                {"train", o.train.to_json()},
+                {"embeddings", embeddings_report}};
+    write_json_file(join_path(tmp, "config.json"), config);
+    vocab.save(join_path(tmp, "vocab.txt"));
+    const EncodedSet train = EncodedSet::from(ds.train, vocab, ds.pair);
+    const EncodedSet dev = EncodedSet::from(ds.dev, vocab, ds.pair);
+    const EncodedSet test = EncodedSet::from(ds.test, vocab, ds.pair);
+    std::snprintf(buf, sizeof buf, "model %s + %s attention, %lld parameters", mc.encoder.c_str(), mc.attention.c_str(),
+                  static_cast<long long>([&] {
+                    int64_t n = 0;
+                    for (auto& p : model->parameters()) n += p.numel();
+                    return n;
+                  }()));
+    log(buf);
+    TrainResult result = fit(model, train, dev, o.train, [&](int64_t epoch) {
+      if (!o.keep_checkpoints) return;
+      char name[64];
+      std::snprintf(name, sizeof name, "checkpoints/epoch-%03lld.pt", static_cast<long long>(epoch));
+      models::save_weights(model, join_path(tmp, name));
+    });
+    models::save_weights(model, join_path(tmp, "model.pt"));
+    const ClassificationMetrics test_metrics = evaluate(model, test);
+    Json metrics = result.to_json();
+    metrics["test"] = test_metrics.to_json();
+    metrics["train_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics["splits"] = {{"train", ds.train.size()}, {"dev", ds.dev.size()}, {"test", ds.test.size()}};
+    write_json_file(join_path(tmp, "metrics.json"), metrics);
+    if (path_exists(o.out)) fs::remove_all(o.out);
+    fs::rename(tmp, o.out, ec);
+    if (ec) throw IoError("train: cannot rename " + tmp + " to " + o.out + ": " + ec.message());
+    return metrics;
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace lumen::train
+
+namespace lumen::train {
+
+data::Dataset load_dataset_for_run(const models::Run& run, const std::string& spec) {
+  data::Dataset ds = data::load_dataset(data::parse_data_spec(spec.empty() ? run.data_spec : spec));
+  if (ds.pair != run.model_config.pair)
+    throw DataError(std::string("eval: the run's model takes ") + (run.model_config.pair ? "text pairs" : "single texts") +
+                    ", " + ds.name + " has " + (ds.pair ? "pairs" : "single texts"));
+  for (auto split : {data::Split::kTrain, data::Split::kDev, data::Split::kTest}) {
+    for (auto& e : ds.split(split)) {
+      const std::string& name = ds.label_names.at(e.label);
+      auto it = std::find(run.label_names.begin(), run.label_names.end(), name);
+      if (it == run.label_names.end())
+        throw DataError("eval: " + e.source + ": label '" + name + "' is not one the run was trained on");
+      e.label = it - run.label_names.begin();
+    }
+  }
+  ds.label_names = run.label_names;
+  data::tokenize_dataset(ds, data::Tokenizer(run.tokenizer));
+  return ds;
+}
+
+}  // namespace lumen::train

@@ -1,0 +1,52 @@
+// One training job end to end, as `lumen train` runs it: load and tokenize the data, build the
+// vocabulary and the model, optionally load pretrained vectors, train, and write the run
+// directory (config.json, vocab.txt, model.pt, checkpoints/, metrics.json). The directory is
+// assembled under a temporary name and renamed at the end: a failed run leaves nothing behind.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "core/json.h"
+#include "data/spec.h"
+#include "data/tokenizer.h"
+#include "models/config.h"
+#include "train/trainer.h"
+
+namespace lumen::train {
+
+struct TrainRunOptions {
+  // Dataset spec (see data/spec.h).
+  std::string data;
+  // Run directory to create.
+  std::string out;
+  // Replace an existing run directory.
+  bool overwrite = false;
+  // Model; vocab_size, num_classes and pair are filled from the data.
+  models::ModelConfig model;
+  data::TokenizerOptions tokenizer;
+  // Minimum count of a training token to enter the vocabulary.
+  int64_t min_count = 1;
+  // Pretrained word vectors (GloVe/fastText text or word2vec .bin); empty for random init.
+  std::string embeddings;
+  TrainOptions train;
+  // Keep checkpoints/epoch-NNN.pt of every epoch (TracIn needs them).
+  bool keep_checkpoints = true;
+  void validate() const;
+};
+
+// Runs the job; `log` receives one-line human messages. Returns the metrics.json content.
+Json train_run(const TrainRunOptions& options, const std::function<void(const std::string&)>& log);
+
+}  // namespace lumen::train
+
+namespace lumen::models {
+struct Run;
+}
+
+namespace lumen::train {
+
+// Loads `spec` (empty: the run's own data) tokenized as the run was, with labels mapped to the
+// run's label names. Throws DataError for a label the run does not know.
+data::Dataset load_dataset_for_run(const models::Run& run, const std::string& spec);
+
+}  // namespace lumen::train

@@ -1,0 +1,216 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "train/adam.h"
+
+namespace lumen::train {
+
+void TrainOptions::validate() const {
+  if (epochs < 0) throw InvalidArgument("train: epochs must be >= 0, got " + std::to_string(epochs));
+  if (batch_size < 1) throw InvalidArgument("train: batch_size must be >= 1, got " + std::to_string(batch_size));
+  if (!(lr > 0)) throw InvalidArgument("train: lr must be > 0");
+  if (weight_decay < 0) throw InvalidArgument("train: weight_decay must be >= 0");
+  if (class_weight != "auto" && class_weight != "none" && class_weight != "balanced")
+    throw InvalidArgument("train: class_weight must be auto, none or balanced, got '" + class_weight + "'");
+  if (select != "auto" && select != "roc_auc" && select != "accuracy" && select != "last")
+    throw InvalidArgument("train: select must be auto, roc_auc, accuracy or last, got '" + select + "'");
+}
+
+Json TrainOptions::to_json() const {
+  return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr},         {"weight_decay", weight_decay},
+          {"amsgrad", amsgrad}, {"class_weight", class_weight}, {"select", select}, {"seed", seed}};
+}
+
+Json TrainResult::to_json() const {
+  Json e = Json::array();
+  for (const auto& x : epochs)
+    e.push_back({{"epoch", x.epoch},
+                 {"train_loss", x.train_loss},
+                 {"seconds", x.seconds},
+                 {"tokens_per_second", x.tokens_per_second},
+                 {"dev", x.dev.to_json()}});
+  return {{"epochs", e}, {"best_epoch", best_epoch}, {"best_dev", best_dev.to_json()}};
+}
+
+EncodedSet EncodedSet::from(const std::vector<data::Example>& examples, const data::Vocab& vocab, bool pair) {
+  EncodedSet s;
+  s.pair = pair;
+  for (const auto& e : examples) {
+    if (e.tokens.empty()) throw InvalidArgument("train: " + e.source + ": example has no tokens");
+    s.ids.push_back(vocab.encode(e.tokens));
+    if (pair) s.ids_b.push_back(vocab.encode(e.tokens_b));
+    s.labels.push_back(e.label);
+    s.tokens += static_cast<int64_t>(e.tokens.size() + e.tokens_b.size());
+  }
+  return s;
+}
+
+data::Batch EncodedSet::batch(const std::vector<int64_t>& rows) const {
+  std::vector<std::vector<int64_t>> a, b;
+  std::vector<int64_t> y;
+  for (int64_t r : rows) {
+    a.push_back(ids[r]);
+    if (pair) b.push_back(ids_b[r]);
+    y.push_back(labels[r]);
+  }
+  data::Batch batch;
+  data::pad_ids(a, batch.ids, batch.lengths, batch.mask, batch.token_mask);
+  if (pair) data::pad_ids(b, batch.ids_b, batch.lengths_b, batch.mask_b, batch.token_mask_b);
+  batch.labels = torch::tensor(y, torch::kInt64);
+  return batch;
+}
+
+namespace {
+
+// Length-sorted batches with a little noise, in shuffled order (the paper's batching).
+std::vector<std::vector<int64_t>> make_buckets(const EncodedSet& set, int64_t batch_size, Rng& rng) {
+  std::vector<std::pair<double, int64_t>> keyed;
+  for (int64_t i = 0; i < set.size(); ++i)
+    keyed.emplace_back(static_cast<double>(set.ids[i].size()) + 4.0 * (rng.uniform() - 0.5), i);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t i = 0; i < keyed.size(); i += batch_size) {
+    std::vector<int64_t> b;
+    for (size_t j = i; j < std::min(keyed.size(), i + batch_size); ++j) b.push_back(keyed[j].second);
+    batches.push_back(std::move(b));
+  }
+  rng.shuffle(batches);
+  return batches;
+}
+
+at::Tensor class_weights(const EncodedSet& train, int64_t C, bool binary_single, const std::string& mode) {
+  std::vector<double> count(C, 0);
+  for (int64_t y : train.labels) count[y] += 1;
+  std::vector<float> w(C, 1.0f);
+  const bool positive_weight = mode == "auto" && binary_single;
+  if (positive_weight && count[1] > 0) w[1] = static_cast<float>(count[0] / count[1]);
+  if (mode == "balanced")
+    for (int64_t c = 0; c < C; ++c) w[c] = count[c] > 0 ? static_cast<float>(train.size() / (C * count[c])) : 0.0f;
+  return torch::tensor(w);
+}
+
+double select_score(const ClassificationMetrics& m, const std::string& select, int64_t C) {
+  const std::string s = select == "auto" ? (C == 2 ? "roc_auc" : "accuracy") : select;
+  if (s == "roc_auc") return m.roc_auc >= 0 ? m.roc_auc : m.accuracy;
+  return m.accuracy;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set, int64_t batch_size) {
+  const bool was_training = model->is_training();
+  model->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<double>> probs;
+  probs.reserve(set.size());
+  // Length-sorted batches keep padding low; results go back to the original order.
+  std::vector<int64_t> order(set.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return set.ids[a].size() < set.ids[b].size(); });
+  probs.resize(set.size());
+  for (int64_t i = 0; i < set.size(); i += batch_size) {
+    std::vector<int64_t> rows(order.begin() + i, order.begin() + std::min<int64_t>(set.size(), i + batch_size));
+    at::Tensor p = torch::softmax(model->forward(set.batch(rows)).logits, 1).to(torch::kDouble).contiguous();
+    auto acc = p.accessor<double, 2>();
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::vector<double> row(p.size(1));
+      for (int64_t c = 0; c < p.size(1); ++c) row[c] = acc[r][c];
+      probs[rows[r]] = std::move(row);
+    }
+  }
+  model->train(was_training);
+  return probs;
+}
+
+ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set) {
+  return compute_metrics(predict_proba(model, set), set.labels);
+}
+
+TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const EncodedSet& dev, const TrainOptions& options,
+                const std::function<void(int64_t)>& on_epoch) {
+  options.validate();
+  if (train.size() == 0) throw InvalidArgument("train: the training split is empty");
+  const auto& cfg = model->config();
+  const int64_t C = cfg.num_classes;
+  const bool binary_single = C == 2 && !cfg.pair;
+  const int64_t epochs = options.epochs > 0 ? options.epochs : (binary_single ? 8 : 25);
+  AdamOptions adam;
+  adam.lr = options.lr;
+  adam.amsgrad = options.amsgrad;
+  FusedAdam optimizer({{model->other_parameters(), options.weight_decay}, {model->attention_parameters(), 0.0}}, adam);
+  const at::Tensor weights = class_weights(train, C, binary_single, options.class_weight);
+  Rng rng(options.seed ^ 0x5eedULL);
+  TrainResult result;
+  // Selection: the dev metric, ties broken by lower dev loss (ROC-AUC often saturates at 1
+  // while the model still predicts one class).
+  double best = -1, best_loss = 0;
+  std::vector<at::Tensor> best_state;
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    model->train();
+    const auto start = std::chrono::steady_clock::now();
+    auto batches = make_buckets(train, options.batch_size, rng);
+    Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(epochs), static_cast<int64_t>(batches.size()),
+                 options.progress);
+    double loss_sum = 0;
+    int64_t seen = 0;
+    for (const auto& rows : batches) {
+      data::Batch batch = train.batch(rows);
+      at::Tensor logits = model->forward(batch).logits;
+      // Weighted cross-entropy, averaged over the batch: with logits [0, z] and weights
+      // [1, #neg/#pos] this is BCE with pos_weight, as in the paper.
+      at::Tensor nll = torch::nll_loss(torch::log_softmax(logits, 1), batch.labels, {}, at::Reduction::None);
+      at::Tensor loss = (nll * weights.index_select(0, batch.labels)).mean();
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      const double l = loss.item<double>();
+      if (!std::isfinite(l)) throw ModelError("train: the loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) + "; lower --lr");
+      loss_sum += l * rows.size();
+      seen += static_cast<int64_t>(rows.size());
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "loss %.4f", loss_sum / seen);
+      bar.advance(1, buf);
+    }
+    EpochLog log;
+    log.epoch = epoch;
+    log.train_loss = loss_sum / std::max<int64_t>(seen, 1);
+    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log.tokens_per_second = train.tokens / std::max(log.seconds, 1e-9);
+    if (dev.size() > 0) log.dev = evaluate(model, dev);
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "loss %.4f dev acc %.4f", log.train_loss, log.dev.accuracy);
+    bar.finish(buf);
+    result.epochs.push_back(log);
+    if (on_epoch) on_epoch(epoch);
+    const double score = options.select == "last" || dev.size() == 0 ? static_cast<double>(epoch)
+                                                                     : select_score(log.dev, options.select, C);
+    const double dev_loss = dev.size() > 0 ? log.dev.loss : 0.0;
+    if (score > best || (score == best && dev_loss < best_loss)) {
+      best = score;
+      best_loss = dev_loss;
+      result.best_epoch = epoch;
+      result.best_dev = log.dev;
+      torch::NoGradGuard no_grad;
+      best_state.clear();
+      for (auto& p : model->parameters()) best_state.push_back(p.detach().clone());
+    }
+  }
+  {
+    torch::NoGradGuard no_grad;
+    auto params = model->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+  }
+  model->eval();
+  return result;
+}
+
+}  // namespace lumen::train

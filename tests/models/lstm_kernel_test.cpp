@@ -1,0 +1,98 @@
+// The fused BiLSTM against its plain twin, LibTorch's own LSTM module, and finite differences.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/lstm_kernel.h"
+#include "support/fixtures.h"
+
+namespace lumen::models {
+namespace {
+
+struct Weights {
+  at::Tensor w_ih, w_hh, bias;
+};
+Weights random_weights(int64_t E, int64_t H, int64_t D, torch::Dtype dtype) {
+  return {torch::randn({D * 4 * H, E}, dtype) * 0.4, torch::randn({D * 4 * H, H}, dtype) * 0.4,
+          torch::randn({D * 4 * H}, dtype) * 0.2};
+}
+
+class FusedLstm : public test::SeededTest {};
+
+TEST_F(FusedLstm, EqualsThePlainTwinForwardAndBackwardWithRaggedLengths) {
+  for (int64_t D : {1, 2}) {
+    const int64_t B = 4, T = 7, E = 5, H = 3;
+    auto w = random_weights(E, H, D, torch::kDouble);
+    auto x = torch::randn({B, T, E}, torch::kDouble);
+    auto lengths = torch::tensor({7, 3, 1, 5}, torch::kInt64);
+    auto grad_out = torch::randn({B, T, D * H}, torch::kDouble);
+    auto grad_final = torch::randn({B, D * H}, torch::kDouble);
+    std::vector<at::Tensor> grads[2];
+    at::Tensor outs[2], finals[2];
+    for (int impl = 0; impl < 2; ++impl) {
+      auto xi = x.clone().requires_grad_(), wi = w.w_ih.clone().requires_grad_(), wh = w.w_hh.clone().requires_grad_(),
+           b = w.bias.clone().requires_grad_();
+      LstmResult r = impl == 0 ? fused_lstm(xi, lengths, wi, wh, b, D) : plain_lstm(xi, lengths, wi, wh, b, D);
+      ((r.output * grad_out).sum() + (r.final_h * grad_final).sum()).backward();
+      outs[impl] = r.output.detach();
+      finals[impl] = r.final_h.detach();
+      grads[impl] = {xi.grad(), wi.grad(), wh.grad(), b.grad()};
+    }
+    EXPECT_TRUE(torch::allclose(outs[0], outs[1], 1e-10, 1e-12)) << "directions " << D;
+    EXPECT_TRUE(torch::allclose(finals[0], finals[1], 1e-10, 1e-12));
+    for (size_t k = 0; k < 4; ++k) EXPECT_TRUE(torch::allclose(grads[0][k], grads[1][k], 1e-9, 1e-11)) << "grad " << k;
+    // Padding is exactly zero in the output.
+    EXPECT_EQ(outs[0][2].narrow(0, 1, T - 1).abs().max().item<double>(), 0.0);
+  }
+}
+
+TEST_F(FusedLstm, MatchesLibTorchLstmOnEachSequenceAloneTo1e5) {
+  const int64_t E = 6, H = 5;
+  torch::nn::LSTM ref(torch::nn::LSTMOptions(E, H).bidirectional(true).batch_first(true));
+  // torch::nn::LSTM keeps per-direction weights; stack them in Lumen's layout.
+  auto p = ref->named_parameters();
+  at::Tensor w_ih = torch::cat({p["weight_ih_l0"], p["weight_ih_l0_reverse"]}).detach().requires_grad_();
+  at::Tensor w_hh = torch::cat({p["weight_hh_l0"], p["weight_hh_l0_reverse"]}).detach().requires_grad_();
+  at::Tensor bias = torch::cat({p["bias_ih_l0"] + p["bias_hh_l0"], p["bias_ih_l0_reverse"] + p["bias_hh_l0_reverse"]})
+                        .detach()
+                        .requires_grad_();
+  const std::vector<int64_t> lens = {9, 4, 6};
+  auto x = torch::randn({3, 9, E});
+  auto xr = x.clone().requires_grad_();
+  auto r = fused_lstm(xr, torch::tensor(lens), w_ih, w_hh, bias, 2);
+  r.output.pow(2).sum().backward();
+  for (size_t b = 0; b < lens.size(); ++b) {
+    auto xb = x[b].narrow(0, 0, lens[b]).unsqueeze(0).clone().requires_grad_();
+    auto out = std::get<0>(ref->forward(xb));
+    EXPECT_TRUE(torch::allclose(out[0], r.output[b].narrow(0, 0, lens[b]), 1e-5, 1e-5)) << "row " << b;
+    out.pow(2).sum().backward();
+    EXPECT_TRUE(torch::allclose(xb.grad()[0], xr.grad()[b].narrow(0, 0, lens[b]), 1e-5, 1e-5)) << "row " << b;
+  }
+}
+
+TEST_F(FusedLstm, GradientsMatchFiniteDifferencesInFloat64) {
+  const int64_t B = 3, T = 5, E = 4, H = 3;
+  auto w = random_weights(E, H, 2, torch::kDouble);
+  auto lengths = torch::tensor({5, 2, 4}, torch::kInt64);
+  auto x = torch::randn({B, T, E}, torch::kDouble);
+  auto weights = torch::randn({B, T, 2 * H}, torch::kDouble);
+  auto f_x = [&](const at::Tensor& xi) { return (fused_lstm(xi, lengths, w.w_ih, w.w_hh, w.bias, 2).output * weights).sum(); };
+  EXPECT_LT(test::max_directional_error(f_x, x), 1e-5);
+  auto f_whh = [&](const at::Tensor& wh) {
+    auto r = fused_lstm(x, lengths, w.w_ih, wh, w.bias, 2);
+    return (r.output * weights).sum() + r.final_h.pow(2).sum();
+  };
+  EXPECT_LT(test::max_directional_error(f_whh, w.w_hh), 1e-5);
+  auto f_wih = [&](const at::Tensor& wi) { return (fused_lstm(x, lengths, wi, w.w_hh, w.bias, 2).output * weights).sum(); };
+  EXPECT_LT(test::max_directional_error(f_wih, w.w_ih), 1e-5);
+}
+
+TEST_F(FusedLstm, RejectsLengthsOutsideTheSequence) {
+  auto w = random_weights(3, 2, 2, torch::kFloat);
+  auto x = torch::randn({2, 4, 3});
+  EXPECT_THROW(fused_lstm(x, torch::tensor({0, 4}), w.w_ih, w.w_hh, w.bias, 2), InvalidArgument);
+  EXPECT_THROW(fused_lstm(x, torch::tensor({5, 4}), w.w_ih, w.w_hh, w.bias, 2), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace lumen::models
