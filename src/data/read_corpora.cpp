@@ -64,6 +64,22 @@ std::string strip_html(const std::string& s) {
 
 namespace {
 
+// The files of a corpus that comes as a folder of split files (names given per split, "" for
+// none) or as one file (split -1: split later). At least one split file must exist.
+std::vector<std::pair<std::string, int>> split_files(const std::string& path, const std::vector<std::string>& names,
+                                                     const std::string& component) {
+  std::vector<std::pair<std::string, int>> files;
+  if (!is_directory(path)) return {{path, -1}};
+  std::string wanted;
+  for (size_t split = 0; split < names.size(); ++split) {
+    if (names[split].empty()) continue;
+    wanted += (wanted.empty() ? "" : ", ") + names[split];
+    if (path_exists(join_path(path, names[split]))) files.emplace_back(join_path(path, names[split]), static_cast<int>(split));
+  }
+  if (files.empty()) throw IoError(component + ": " + path + " has none of " + wanted);
+  return files;
+}
+
 // --- SST: PTB-style trees "(3 (2 It) (4 (2 's) ...))"; the root label is the sentence label.
 void parse_tree(const std::string& line, const std::string& where, int& root, std::vector<std::string>& leaves) {
   root = -1;
@@ -103,15 +119,7 @@ ReadResult read_sst(const DataSpec& spec) {
   const bool binary = spec.classes == "binary";
   r.label_names = binary ? std::vector<std::string>{"negative", "positive"}
                          : std::vector<std::string>{"very negative", "negative", "neutral", "positive", "very positive"};
-  std::vector<std::pair<std::string, int>> files;
-  if (is_directory(spec.path)) {
-    for (auto [name, split] : {std::pair<const char*, int>{"train.txt", 0}, {"dev.txt", 1}, {"test.txt", 2}})
-      if (path_exists(join_path(spec.path, name))) files.emplace_back(join_path(spec.path, name), split);
-    if (files.empty()) throw IoError("sst: " + spec.path + " has none of train.txt, dev.txt, test.txt");
-  } else {
-    files.emplace_back(spec.path, -1);
-  }
-  for (const auto& [file, split] : files) {
+  for (const auto& [file, split] : split_files(spec.path, {"train.txt", "dev.txt", "test.txt"}, "sst")) {
     std::istringstream in(read_file(file));
     std::string line;
     int64_t n = 0;
@@ -160,13 +168,7 @@ ReadResult read_imdb(const DataSpec& spec) {
 ReadResult read_agnews(const DataSpec& spec) {
   ReadResult r;
   r.label_names = {"World", "Sports", "Business", "Sci/Tech"};
-  std::vector<std::pair<std::string, int>> files;
-  if (is_directory(spec.path)) {
-    files = {{join_path(spec.path, "train.csv"), 0}, {join_path(spec.path, "test.csv"), 2}};
-  } else {
-    files = {{spec.path, -1}};
-  }
-  for (const auto& [file, split] : files) {
+  for (const auto& [file, split] : split_files(spec.path, {"train.csv", "", "test.csv"}, "agnews")) {
     const auto rows = parse_csv(read_file(file), ',', file);
     for (const auto& row : rows) {
       const std::string where = file + ":" + std::to_string(row.line);
@@ -228,16 +230,8 @@ ReadResult read_snli(const DataSpec& spec) {
   ReadResult r;
   r.pair = true;
   r.label_names = {"contradiction", "entailment", "neutral"};
-  std::vector<std::pair<std::string, int>> files;
-  if (is_directory(spec.path)) {
-    for (auto [name, split] : {std::pair<const char*, int>{"snli_1.0_train.jsonl", 0}, {"snli_1.0_dev.jsonl", 1},
-                               {"snli_1.0_test.jsonl", 2}})
-      if (path_exists(join_path(spec.path, name))) files.emplace_back(join_path(spec.path, name), split);
-    if (files.empty()) throw IoError("snli: " + spec.path + " has no snli_1.0_{train,dev,test}.jsonl");
-  } else {
-    files.emplace_back(spec.path, -1);
-  }
-  for (const auto& [file, split] : files) {
+  for (const auto& [file, split] :
+       split_files(spec.path, {"snli_1.0_train.jsonl", "snli_1.0_dev.jsonl", "snli_1.0_test.jsonl"}, "snli")) {
     DataSpec s = spec;
     s.path = file;
     s.text = "sentence1";
