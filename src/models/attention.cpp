@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "models/parallel_linear.h"
+
 namespace lumen::models {
 
 TokenAttentionImpl::TokenAttentionImpl(const std::string& kind, int64_t dim, bool pair)
@@ -20,7 +22,7 @@ TokenAttentionImpl::TokenAttentionImpl(const std::string& kind, int64_t dim, boo
 at::Tensor TokenAttentionImpl::scores(const at::Tensor& states, const at::Tensor& query) {
   if (kind_ == "uniform") return torch::zeros({states.size(0), states.size(1)}, states.options());
   if (kind_ == "additive") {
-    at::Tensor pre = w_->forward(states);  // [B, T, m/2]
+    at::Tensor pre = parallel_linear(states, w_->weight, w_->bias);  // [B, T, m/2]
     if (pair_) pre = pre + wq_->forward(query).unsqueeze(1);
     return v_->forward(torch::tanh(pre)).squeeze(2);
   }

@@ -29,6 +29,16 @@ ModelOutput TextClassifierImpl::forward(const data::Batch& batch, const ForwardO
   return forward_from_embeddings(embed(batch.ids), batch, options);
 }
 
+ModelOutput TextClassifierImpl::forward_training(const data::Batch& batch) {
+  auto* lstm = dynamic_cast<LstmEncoderImpl*>(encoder_.get());
+  if (lstm == nullptr || !lstm->fused() || config_.pair != batch.pair()) return forward(batch);
+  Encoded enc;
+  enc.states = lstm->encode_ids(embedding->weight, batch.ids, batch.lengths).states;
+  if (config_.pair)
+    enc.query = static_cast<LstmEncoderImpl*>(encoder_b_.get())->encode_ids(embedding->weight, batch.ids_b, batch.lengths_b).final;
+  return decode(enc, batch, {});
+}
+
 ModelOutput TextClassifierImpl::forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,
                                                         const ForwardOptions& options, const at::Tensor& embeddings_b) {
   return decode(encode(embeddings, batch, options, embeddings_b), batch, options);

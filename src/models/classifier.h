@@ -34,6 +34,10 @@ class TextClassifierImpl : public torch::nn::Module {
   explicit TextClassifierImpl(ModelConfig config);
 
   ModelOutput forward(const data::Batch& batch, const ForwardOptions& options = {});
+  // The same logits as forward(batch), for training: a fused BiLSTM reads embedding rows itself
+  // and computes its input products once per distinct token of the batch. `embeddings` in the
+  // result is undefined (explainers use forward_from_embeddings).
+  ModelOutput forward_training(const data::Batch& batch);
   // embeddings [B, T, E] of the first text (e.g. a leaf for gradients or an interpolation);
   // embeddings_b of the second text for pairs (undefined: embedded from batch.ids_b).
   ModelOutput forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "models/encoders.h"
 #include "models/lstm_kernel.h"
+#include "models/parallel_linear.h"
 
 namespace lumen::models {
 
@@ -52,6 +53,11 @@ EncoderOutput LstmEncoderImpl::encode(const at::Tensor& emb, const at::Tensor&, 
   return {r.output, r.final_h, {}};
 }
 
+EncoderOutput LstmEncoderImpl::encode_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths) {
+  LstmResult r = fused_lstm_from_ids(embedding, ids, lengths, w_ih, w_hh, b_ih + b_hh, 2);
+  return {r.output, r.final_h, {}};
+}
+
 CnnEncoderImpl::CnnEncoderImpl(int64_t embed_dim, int64_t filters, const std::vector<int64_t>& kernels) : filters_(filters) {
   for (int64_t k : kernels) {
     convs_.push_back(register_module("conv" + std::to_string(k),
@@ -78,7 +84,7 @@ AverageEncoderImpl::AverageEncoderImpl(int64_t embed_dim, int64_t hidden) : hidd
 
 EncoderOutput AverageEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor&,
                                          const ForwardOptions&) {
-  at::Tensor states = torch::tanh(proj_->forward(emb)) * mask.to(emb.scalar_type()).unsqueeze(2);
+  at::Tensor states = torch::tanh(parallel_linear(emb, proj_->weight, proj_->bias)) * mask.to(emb.scalar_type()).unsqueeze(2);
   return {states, masked_mean(states, mask), {}};
 }
 

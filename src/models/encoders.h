@@ -36,6 +36,10 @@ class LstmEncoderImpl : public EncoderImpl {
   EncoderOutput encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor& lengths,
                        const ForwardOptions& options) override;
   int64_t output_dim() const override { return 2 * hidden_; }
+  // Training path of the fused kernel: reads rows of `embedding` [V, E] for `ids` [B, T] itself
+  // (input products over the batch's distinct tokens). Same result as encode(embedding[ids]).
+  EncoderOutput encode_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths);
+  bool fused() const { return fused_; }
   at::Tensor w_ih, w_hh, b_ih, b_hh;  // [2*4H, E], [2*4H, H], [2*4H], [2*4H] (torch::nn::LSTM layout)
 
  private:

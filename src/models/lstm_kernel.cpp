@@ -94,6 +94,11 @@ void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
 }
 
 template <typename T>
+inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+template <typename T>
 void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, int64_t B, int64_t Tx, int64_t E) {
   for (int64_t s = 0; s < S; ++s)
     for (int64_t b = 0; b < B; ++b) {
@@ -257,17 +262,121 @@ class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
   }
 };
 
-void check_inputs(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+// The training path: the BiLSTM reads rows of the embedding matrix directly. The input
+// projections (and both of their gradients) are computed once per distinct token of the batch
+// instead of once per position, and the embedding gradient is accumulated per distinct token.
+class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, at::Tensor embedding, at::Tensor w_ih, at::Tensor w_hh,
+                               at::Tensor bias, at::Tensor ids, at::Tensor lengths, int64_t D) {
+    const int64_t B = ids.size(0), Tx = ids.size(1), V = embedding.size(0), E = embedding.size(1), H = w_hh.size(1),
+                  G = 4 * H;
+    at::Tensor len = lengths.to(torch::kInt64).contiguous();
+    const int64_t* lp = len.data_ptr<int64_t>();
+    int64_t S = 0;
+    for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
+    // Distinct tokens of the real positions; slot[b * T + t] = index of the token at (b, t).
+    at::Tensor id_c = ids.to(torch::kInt64).contiguous();
+    const int64_t* ip = id_c.data_ptr<int64_t>();
+    std::vector<int64_t> first(V, -1), uniq;
+    at::Tensor slot = at::full({B, Tx}, -1, torch::kInt64);
+    int64_t* sp = slot.data_ptr<int64_t>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < lp[b]; ++t) {
+        const int64_t id = ip[b * Tx + t];
+        if (id < 0 || id >= V) throw InvalidArgument("lstm: token id " + std::to_string(id) + " is outside the embedding");
+        if (first[id] < 0) {
+          first[id] = static_cast<int64_t>(uniq.size());
+          uniq.push_back(id);
+        }
+        sp[b * Tx + t] = first[id];
+      }
+    const int64_t U = static_cast<int64_t>(uniq.size());
+    at::Tensor uniq_t = torch::tensor(uniq, torch::kInt64);
+    at::Tensor eu = embedding.index_select(0, uniq_t).contiguous();  // [U, E]
+    auto opt = embedding.options();
+    at::Tensor xp = at::empty({D, S, B, G}, opt);
+    at::Tensor hs = at::empty({D, S + 1, B, H}, opt), cs = at::empty({D, S + 1, B, H}, opt);
+    at::Tensor gates = at::empty({D, S, B, G}, opt), tc = at::empty({D, S, B, H}, opt);
+    at::Tensor out = at::zeros({B, Tx, D * H}, opt);
+    at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();
+    at::Tensor bias2 = bias.view({D, G});
+    for_each_direction(D, [&](int64_t d) {
+      AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_ids_forward", [&] {
+        at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]: one projection per distinct token
+        const scalar_t* pp = pu.data_ptr<scalar_t>();
+        scalar_t* xq = xp[d].data_ptr<scalar_t>();
+        for (int64_t s = 0; s < S; ++s)
+          for (int64_t b = 0; b < B; ++b) {
+            scalar_t* dst = xq + (s * B + b) * G;
+            if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
+            else std::copy(pp + sp[b * Tx + position(d, s, lp[b])] * G, pp + (sp[b * Tx + position(d, s, lp[b])] + 1) * G, dst);
+          }
+        hs[d][0].zero_();
+        cs[d][0].zero_();
+        forward_direction<scalar_t>(d, xp[d], lp, whh_t[d], hs, cs, gates, tc, out);
+      });
+    });
+    at::Tensor final_h = hs.select(1, S).permute({1, 0, 2}).reshape({B, D * H});
+    ctx->save_for_backward({eu, uniq_t, slot, w_ih, w_hh, hs, cs, gates, tc, len});
+    ctx->saved_data["D"] = D;
+    ctx->saved_data["V"] = V;
+    return {out, final_h};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor eu = saved[0], uniq_t = saved[1], slot = saved[2], w_ih = saved[3], w_hh = saved[4], hs = saved[5],
+               cs = saved[6], gates = saved[7], tc = saved[8], len = saved[9];
+    const int64_t D = ctx->saved_data["D"].toInt(), V = ctx->saved_data["V"].toInt();
+    const int64_t U = eu.size(0), E = eu.size(1), S = gates.size(1), B = gates.size(2), H = w_hh.size(1), G = 4 * H;
+    const int64_t Tx = slot.size(1);
+    at::Tensor grad_out = grads[0].defined() ? grads[0].contiguous() : at::Tensor();
+    at::Tensor dh = at::zeros({D, B, H}, eu.options());
+    if (grads[1].defined()) dh.copy_(grads[1].view({B, D, H}).permute({1, 0, 2}));
+    at::Tensor dG = at::empty({D, S, B, G}, eu.options());
+    at::Tensor whh = w_hh.view({D, G, H}), w_ih3 = w_ih.view({D, G, E});
+    at::Tensor d_whh = at::empty({D, G, H}, eu.options()), dw_ih = at::empty({D, G, E}, eu.options());
+    at::Tensor dbias = at::empty({D, G}, eu.options()), deu = at::empty({D, U, E}, eu.options());
+    const int64_t* lp = len.data_ptr<int64_t>();
+    const int64_t* sp = slot.data_ptr<int64_t>();
+    for_each_direction(D, [&](int64_t d) {
+      AT_DISPATCH_FLOATING_TYPES(eu.scalar_type(), "fused_lstm_ids_backward", [&] {
+        backward_direction<scalar_t>(d, grad_out, lp, whh[d], cs, gates, tc, dh[d], dG);
+        // Gate gradients summed per distinct token: [U, 4H].
+        at::Tensor agg = at::zeros({U, G}, eu.options());
+        scalar_t* ap = agg.data_ptr<scalar_t>();
+        const scalar_t* gp = dG[d].data_ptr<scalar_t>();
+        for (int64_t s = 0; s < S; ++s)
+          for (int64_t b = 0; b < B; ++b) {
+            if (s >= lp[b]) continue;
+            accumulate(ap + sp[b * Tx + position(d, s, lp[b])] * G, gp + (s * B + b) * G, G);
+          }
+        at::Tensor dwhh_d = d_whh[d], dwih_d = dw_ih[d], deu_d = deu[d], db_d = dbias[d];
+        at::mm_out(dwhh_d, dG[d].view({S * B, G}).t(), hs[d].narrow(0, 0, S).reshape({S * B, H}));
+        at::mm_out(dwih_d, agg.t(), eu);
+        at::mm_out(deu_d, agg, w_ih3[d]);
+        at::sum_out(db_d, agg, {0});
+      });
+    });
+    at::Tensor demb = at::zeros({V, E}, eu.options());
+    demb.index_add_(0, uniq_t, D == 2 ? deu[0] + deu[1] : deu[0]);
+    return {demb, dw_ih.view({D * G, E}), d_whh.view({D * G, H}), dbias.view({D * G}), at::Tensor(), at::Tensor(),
+            at::Tensor()};
+  }
+};
+
+// B rows of T positions of E-dimensional inputs.
+void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                   const at::Tensor& bias, int64_t D) {
   if (D != 1 && D != 2) throw InvalidArgument("lstm: directions must be 1 or 2, got " + std::to_string(D));
-  if (x.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
   const int64_t H = w_hh.size(1);
-  if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != x.size(2) || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
+  if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != E || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
     throw InvalidArgument("lstm: weight shapes do not match the input and hidden sizes");
-  if (lengths.numel() != x.size(0)) throw InvalidArgument("lstm: lengths must have one entry per row");
+  if (lengths.numel() != B) throw InvalidArgument("lstm: lengths must have one entry per row");
   const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
-  if (lo < 1 || hi > x.size(1))
-    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(x.size(1)) + "], got [" + std::to_string(lo) +
+  if (lo < 1 || hi > T)
+    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(T) + "], got [" + std::to_string(lo) +
                           ", " + std::to_string(hi) + "]");
 }
 
@@ -275,14 +384,24 @@ void check_inputs(const at::Tensor& x, const at::Tensor& lengths, const at::Tens
 
 LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                       const at::Tensor& bias, int64_t directions) {
-  check_inputs(x, lengths, w_ih, w_hh, bias, directions);
+  if (x.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
+  check_inputs(x.size(0), x.size(1), x.size(2), lengths, w_ih, w_hh, bias, directions);
   auto out = FusedLstmFunction::apply(x, lengths.cpu(), w_ih, w_hh, bias, directions);
+  return {out[0], out[1]};
+}
+
+LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,
+                               const at::Tensor& w_ih, const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions) {
+  if (ids.dim() != 2 || embedding.dim() != 2) throw InvalidArgument("lstm: ids must be [B, T] and the embedding [V, E]");
+  check_inputs(ids.size(0), ids.size(1), embedding.size(1), lengths, w_ih, w_hh, bias, directions);
+  auto out = FusedLstmIdsFunction::apply(embedding, w_ih, w_hh, bias, ids.cpu(), lengths.cpu(), directions);
   return {out[0], out[1]};
 }
 
 LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                       const at::Tensor& bias, int64_t D) {
-  check_inputs(x, lengths, w_ih, w_hh, bias, D);
+  if (x.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
+  check_inputs(x.size(0), x.size(1), x.size(2), lengths, w_ih, w_hh, bias, D);
   const int64_t B = x.size(0), Tx = x.size(1), H = w_hh.size(1), G = 4 * H;
   at::Tensor len = lengths.cpu().to(torch::kInt64);
   // Per-row reversal index for the reverse direction: position len-1-t for t < len.

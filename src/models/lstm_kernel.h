@@ -22,6 +22,13 @@ struct LstmResult {
 LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                       const at::Tensor& bias, int64_t directions);
 
+// The same as fused_lstm(embedding[ids], ...) for training: the kernel reads embedding rows
+// itself, so the input projections and both of their gradients are computed once per distinct
+// token of the batch rather than once per position. embedding [V, E]; ids [B, T] int64.
+// Differentiable in embedding, w_ih, w_hh, bias.
+LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,
+                               const at::Tensor& w_ih, const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions);
+
 // The plain twin: the same function step by step with LibTorch operations and autograd.
 LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                       const at::Tensor& bias, int64_t directions);

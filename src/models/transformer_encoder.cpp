@@ -3,8 +3,12 @@
 #include <cmath>
 
 #include "models/encoders.h"
+#include "models/parallel_linear.h"
 
 namespace lumen::models {
+namespace {
+at::Tensor linear(torch::nn::Linear& l, const at::Tensor& x) { return parallel_linear(x, l->weight, l->bias); }
+}  // namespace
 
 TransformerEncoderImpl::TransformerEncoderImpl(int64_t embed_dim, int64_t model_dim, int64_t layers, int64_t heads,
                                                int64_t ff_dim)
@@ -35,12 +39,12 @@ EncoderOutput TransformerEncoderImpl::encode(const at::Tensor& emb, const at::Te
   pe.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)},
                 torch::cos(pos * div).narrow(1, 0, model_dim_ / 2));
   at::Tensor m = mask.to(emb.scalar_type()).unsqueeze(2);  // [B, T, 1]
-  at::Tensor x = (input_->forward(emb) + pe.unsqueeze(0)) * m;
+  at::Tensor x = (linear(input_, emb) + pe.unsqueeze(0)) * m;
   at::Tensor key_mask = mask.unsqueeze(1).unsqueeze(1);  // [B, 1, 1, T]
   EncoderOutput out;
   for (size_t l = 0; l < blocks_.size(); ++l) {
     auto& b = blocks_[l];
-    at::Tensor qkv = b.qkv->forward(b.ln1->forward(x)).view({B, T, 3, heads_, dh}).permute({2, 0, 3, 1, 4});
+    at::Tensor qkv = linear(b.qkv, b.ln1->forward(x)).view({B, T, 3, heads_, dh}).permute({2, 0, 3, 1, 4});
     at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];  // [B, heads, T, dh]
     at::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));
     if (!options.ignore_padding_mask) scores = scores.masked_fill(key_mask.logical_not(), -INFINITY);
@@ -48,8 +52,8 @@ EncoderOutput TransformerEncoderImpl::encode(const at::Tensor& emb, const at::Te
     attn = apply_interventions(attn, options, static_cast<int64_t>(l));
     out.attentions.push_back(attn);
     at::Tensor ctx = torch::matmul(attn, v).permute({0, 2, 1, 3}).reshape({B, T, model_dim_});
-    x = x + b.out->forward(ctx);
-    x = x + b.ff2->forward(torch::relu(b.ff1->forward(b.ln2->forward(x))));
+    x = x + linear(b.out, ctx);
+    x = x + linear(b.ff2, torch::relu(linear(b.ff1, b.ln2->forward(x))));
     x = x * m;
   }
   out.states = final_ln_->forward(x) * m;

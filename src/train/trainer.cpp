@@ -164,7 +164,7 @@ TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const En
     int64_t seen = 0;
     for (const auto& rows : batches) {
       data::Batch batch = train.batch(rows);
-      at::Tensor logits = model->forward(batch).logits;
+      at::Tensor logits = model->forward_training(batch).logits;
       // Weighted cross-entropy, averaged over the batch: with logits [0, z] and weights
       // [1, #neg/#pos] this is BCE with pos_weight, as in the paper.
       at::Tensor nll = torch::nll_loss(torch::log_softmax(logits, 1), batch.labels, {}, at::Reduction::None);

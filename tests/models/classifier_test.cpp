@@ -191,3 +191,28 @@ TEST_F(Checkpoint, UnknownEncoderNameIsAnInvalidArgumentListingTheKnownOnes) {
 
 }  // namespace
 }  // namespace lumen::models
+
+namespace lumen::models {
+namespace {
+
+TEST(ForwardTraining, GivesTheSameLogitsAndGradientsAsForward) {
+  for (bool pair : {false, true}) {
+    torch::manual_seed(0);
+    TextClassifier model(test::tiny_config("lstm", "additive", pair, pair ? 3 : 2));
+    model->to(torch::kDouble);
+    const auto b = pair ? test::batch_of({{4, 5, 4, 7, 8}, {9, 4}}, {{5, 6}, {5, 5, 9}}) : test::batch_of({{4, 5, 4, 7, 8}, {9, 4}});
+    std::vector<at::Tensor> grads[2];
+    at::Tensor logits[2];
+    for (int k = 0; k < 2; ++k) {
+      model->zero_grad();
+      logits[k] = k == 0 ? model->forward_training(b).logits : model->forward(b).logits;
+      logits[k].pow(2).sum().backward();
+      for (auto& p : model->parameters()) grads[k].push_back(p.grad().clone());
+    }
+    EXPECT_TRUE(torch::allclose(logits[0], logits[1], 1e-12, 1e-12));
+    for (size_t i = 0; i < grads[0].size(); ++i) EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-10, 1e-12)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace lumen::models

@@ -96,3 +96,36 @@ TEST_F(FusedLstm, RejectsLengthsOutsideTheSequence) {
 
 }  // namespace
 }  // namespace lumen::models
+
+namespace lumen::models {
+namespace {
+
+TEST(FusedLstmFromIds, EqualsTheKernelOnLookedUpEmbeddingsWithRepeatedTokens) {
+  torch::manual_seed(3);
+  const int64_t V = 9, E = 4, H = 3, D = 2;
+  auto emb = torch::randn({V, E}, torch::kDouble);
+  auto w = random_weights(E, H, D, torch::kDouble);
+  // Repeated tokens within and across rows, ragged lengths, padding id 0.
+  auto ids = torch::tensor({5, 3, 5, 5, 8, 2, 3, 0, 0, 0, 7, 7, 1, 0, 0}, torch::kInt64).view({3, 5});
+  auto lengths = torch::tensor({5, 2, 3}, torch::kInt64);
+  auto grad_out = torch::randn({3, 5, D * H}, torch::kDouble), grad_final = torch::randn({3, D * H}, torch::kDouble);
+  std::vector<at::Tensor> g[2];
+  at::Tensor o[2], f[2];
+  for (int impl = 0; impl < 2; ++impl) {
+    auto e = emb.clone().requires_grad_(), wi = w.w_ih.clone().requires_grad_(), wh = w.w_hh.clone().requires_grad_(),
+         b = w.bias.clone().requires_grad_();
+    LstmResult r = impl == 0 ? fused_lstm_from_ids(e, ids, lengths, wi, wh, b, D)
+                             : fused_lstm(e.index_select(0, ids.flatten()).view({3, 5, E}), lengths, wi, wh, b, D);
+    ((r.output * grad_out).sum() + (r.final_h * grad_final).sum()).backward();
+    o[impl] = r.output.detach();
+    f[impl] = r.final_h.detach();
+    g[impl] = {e.grad(), wi.grad(), wh.grad(), b.grad()};
+  }
+  EXPECT_TRUE(torch::allclose(o[0], o[1], 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(f[0], f[1], 1e-12, 1e-12));
+  for (size_t k = 0; k < 4; ++k) EXPECT_TRUE(torch::allclose(g[0][k], g[1][k], 1e-10, 1e-12)) << "grad " << k;
+  EXPECT_THROW(fused_lstm_from_ids(emb, ids + 20, lengths, w.w_ih, w.w_hh, w.bias, D), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace lumen::models
