@@ -16,4 +16,5 @@ for run in spam-lstm spam-average; do
   "$LUMEN" eval --run "$RUNS/$run" --split test
 done
 echo
-echo "Try: $LUMEN predict --run $RUNS/spam-lstm \"Get cheap meds now, limited offer\" \"Meeting moved to 3pm, see agenda\""
+echo "Try (the models learned this corpus's e-mails; very short phrases are out of its distribution):"
+echo "  $LUMEN predict --run $RUNS/spam-lstm \"Re: [ILUG] sun solaris. On Thu, Aug 22, 2002, fergal moran mentioned: > in a nutshell, solaris is suns own flavour of unix\" \"STOP THE MLM INSANITY Greetings! You are receiving this letter because you have expressed an interest in making money\""
