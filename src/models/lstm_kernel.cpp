@@ -194,6 +194,47 @@ void scatter_steps(const T* dxs, const int64_t* len, T* dx, int64_t D, int64_t S
       }
 }
 
+// The recurrence's buffers (layout above), shared by both entry points.
+struct Recurrence {
+  at::Tensor xp, hs, cs, gates, tc, out;
+  Recurrence(int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t H, const at::TensorOptions& opt)
+      : xp(at::empty({D, S, B, 4 * H}, opt)),
+        hs(at::empty({D, S + 1, B, H}, opt)),
+        cs(at::empty({D, S + 1, B, H}, opt)),
+        gates(at::empty({D, S, B, 4 * H}, opt)),
+        tc(at::empty({D, S, B, H}, opt)),
+        out(at::zeros({B, Tx, D * H}, opt)) {}
+  // Runs direction d from zero initial states once xp[d] holds its input projections.
+  void run(int64_t d, const int64_t* len, const at::Tensor& whh_t) {
+    hs[d][0].zero_();
+    cs[d][0].zero_();
+    AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
+                               [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
+  }
+  // [B, D*H]: each row's final state per direction, as torch::nn::LSTM's h_n.
+  at::Tensor final_h() const {
+    return hs.select(1, hs.size(1) - 1).permute({1, 0, 2}).reshape({out.size(0), out.size(2)});
+  }
+};
+
+// Gradients flowing into the recurrence: of the outputs (may be undefined) and of the final states.
+struct RecurrenceGrads {
+  at::Tensor grad_out, dh, dG;
+  RecurrenceGrads(const variable_list& grads, int64_t D, int64_t S, int64_t B, int64_t H, const at::TensorOptions& opt)
+      : grad_out(grads[0].defined() ? grads[0].contiguous() : at::Tensor()),
+        dh(at::zeros({D, B, H}, opt)),
+        dG(at::empty({D, S, B, 4 * H}, opt)) {
+    if (grads[1].defined()) dh.copy_(grads[1].view({B, D, H}).permute({1, 0, 2}));
+  }
+  // Fills dG[d] by backpropagating through direction d.
+  void run(int64_t d, const int64_t* len, const at::Tensor& whh, const at::Tensor& cs, const at::Tensor& gates,
+           const at::Tensor& tc) {
+    AT_DISPATCH_FLOATING_TYPES(cs.scalar_type(), "fused_lstm_backward", [&] {
+      backward_direction<scalar_t>(d, grad_out, len, whh[d], cs, gates, tc, dh[d], dG);
+    });
+  }
+};
+
 class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
  public:
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor lengths, at::Tensor w_ih, at::Tensor w_hh,
@@ -204,28 +245,21 @@ class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     int64_t S = 0;
     for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
     x = x.contiguous();
-    auto opt = x.options();
-    at::Tensor xs = at::empty({D, S, B, E}, opt), xp = at::empty({D, S, B, G}, opt);
-    at::Tensor hs = at::empty({D, S + 1, B, H}, opt), cs = at::empty({D, S + 1, B, H}, opt);
-    at::Tensor gates = at::empty({D, S, B, G}, opt), tc = at::empty({D, S, B, H}, opt);
-    at::Tensor out = at::zeros({B, Tx, D * H}, opt);
+    at::Tensor xs = at::empty({D, S, B, E}, x.options());
+    Recurrence r(D, S, B, Tx, H, x.options());
     at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();  // [D, H, 4H]
     at::Tensor bias2 = bias.view({D, G});
     for_each_direction(D, [&](int64_t d) {
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_forward", [&] {
-        gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E);
-        at::Tensor xpd = xp[d].view({S * B, G});
-        at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
-        hs[d][0].zero_();
-        cs[d][0].zero_();
-        forward_direction<scalar_t>(d, xp[d], lp, whh_t[d], hs, cs, gates, tc, out);
-      });
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_gather",
+                                 [&] { gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E); });
+      at::Tensor xpd = r.xp[d].view({S * B, G});
+      at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
+      r.run(d, lp, whh_t);
     });
-    at::Tensor final_h = hs.select(1, S).permute({1, 0, 2}).reshape({B, D * H});  // [B, D*H]
-    ctx->save_for_backward({xs, w_ih, w_hh, hs, cs, gates, tc, len});
+    ctx->save_for_backward({xs, w_ih, w_hh, r.hs, r.cs, r.gates, r.tc, len});
     ctx->saved_data["D"] = D;
     ctx->saved_data["T"] = Tx;
-    return {out, final_h};
+    return {r.out, r.final_h()};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -234,18 +268,14 @@ class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
                tc = saved[6], len = saved[7];
     const int64_t D = ctx->saved_data["D"].toInt(), Tx = ctx->saved_data["T"].toInt();
     const int64_t S = xs.size(1), B = xs.size(2), E = xs.size(3), H = w_hh.size(1), G = 4 * H;
-    at::Tensor grad_out = grads[0].defined() ? grads[0].contiguous() : at::Tensor();
-    at::Tensor dh = at::zeros({D, B, H}, xs.options());
-    if (grads[1].defined()) dh.copy_(grads[1].view({B, D, H}).permute({1, 0, 2}));
-    at::Tensor dG = at::empty({D, S, B, G}, xs.options());
+    RecurrenceGrads rg(grads, D, S, B, H, xs.options());
+    at::Tensor& dG = rg.dG;
     at::Tensor whh = w_hh.view({D, G, H}), w_ih3 = w_ih.view({D, G, E});
     at::Tensor d_whh = at::empty({D, G, H}, xs.options()), dw_ih = at::empty({D, G, E}, xs.options());
     at::Tensor dbias = at::empty({D, G}, xs.options()), dxs = at::empty({D, S * B, E}, xs.options());
     const int64_t* lp = len.data_ptr<int64_t>();
     for_each_direction(D, [&](int64_t d) {
-      AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "fused_lstm_backward", [&] {
-        backward_direction<scalar_t>(d, grad_out, lp, whh[d], cs, gates, tc, dh[d], dG);
-      });
+      rg.run(d, lp, whh, cs, gates, tc);
       // Whole-sequence weight gradients: dW_hh = sum_s dG_s^T h_s, dW_ih = dG^T xs, dxs = dG W_ih.
       at::Tensor dGd = dG[d].view({S * B, G});
       at::Tensor dwhh_d = d_whh[d], dwih_d = dw_ih[d], dxs_d = dxs[d], db_d = dbias[d];
@@ -294,34 +324,27 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
     const int64_t U = static_cast<int64_t>(uniq.size());
     at::Tensor uniq_t = torch::tensor(uniq, torch::kInt64);
     at::Tensor eu = embedding.index_select(0, uniq_t).contiguous();  // [U, E]
-    auto opt = embedding.options();
-    at::Tensor xp = at::empty({D, S, B, G}, opt);
-    at::Tensor hs = at::empty({D, S + 1, B, H}, opt), cs = at::empty({D, S + 1, B, H}, opt);
-    at::Tensor gates = at::empty({D, S, B, G}, opt), tc = at::empty({D, S, B, H}, opt);
-    at::Tensor out = at::zeros({B, Tx, D * H}, opt);
+    Recurrence r(D, S, B, Tx, H, embedding.options());
     at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();
     at::Tensor bias2 = bias.view({D, G});
     for_each_direction(D, [&](int64_t d) {
       AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_ids_forward", [&] {
         at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]: one projection per distinct token
         const scalar_t* pp = pu.data_ptr<scalar_t>();
-        scalar_t* xq = xp[d].data_ptr<scalar_t>();
+        scalar_t* xq = r.xp[d].data_ptr<scalar_t>();
         for (int64_t s = 0; s < S; ++s)
           for (int64_t b = 0; b < B; ++b) {
             scalar_t* dst = xq + (s * B + b) * G;
             if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
             else std::copy(pp + sp[b * Tx + position(d, s, lp[b])] * G, pp + (sp[b * Tx + position(d, s, lp[b])] + 1) * G, dst);
           }
-        hs[d][0].zero_();
-        cs[d][0].zero_();
-        forward_direction<scalar_t>(d, xp[d], lp, whh_t[d], hs, cs, gates, tc, out);
       });
+      r.run(d, lp, whh_t);
     });
-    at::Tensor final_h = hs.select(1, S).permute({1, 0, 2}).reshape({B, D * H});
-    ctx->save_for_backward({eu, uniq_t, slot, w_ih, w_hh, hs, cs, gates, tc, len});
+    ctx->save_for_backward({eu, uniq_t, slot, w_ih, w_hh, r.hs, r.cs, r.gates, r.tc, len});
     ctx->saved_data["D"] = D;
     ctx->saved_data["V"] = V;
-    return {out, final_h};
+    return {r.out, r.final_h()};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -331,18 +354,16 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
     const int64_t D = ctx->saved_data["D"].toInt(), V = ctx->saved_data["V"].toInt();
     const int64_t U = eu.size(0), E = eu.size(1), S = gates.size(1), B = gates.size(2), H = w_hh.size(1), G = 4 * H;
     const int64_t Tx = slot.size(1);
-    at::Tensor grad_out = grads[0].defined() ? grads[0].contiguous() : at::Tensor();
-    at::Tensor dh = at::zeros({D, B, H}, eu.options());
-    if (grads[1].defined()) dh.copy_(grads[1].view({B, D, H}).permute({1, 0, 2}));
-    at::Tensor dG = at::empty({D, S, B, G}, eu.options());
+    RecurrenceGrads rg(grads, D, S, B, H, eu.options());
+    at::Tensor& dG = rg.dG;
     at::Tensor whh = w_hh.view({D, G, H}), w_ih3 = w_ih.view({D, G, E});
     at::Tensor d_whh = at::empty({D, G, H}, eu.options()), dw_ih = at::empty({D, G, E}, eu.options());
     at::Tensor dbias = at::empty({D, G}, eu.options()), deu = at::empty({D, U, E}, eu.options());
     const int64_t* lp = len.data_ptr<int64_t>();
     const int64_t* sp = slot.data_ptr<int64_t>();
     for_each_direction(D, [&](int64_t d) {
+      rg.run(d, lp, whh, cs, gates, tc);
       AT_DISPATCH_FLOATING_TYPES(eu.scalar_type(), "fused_lstm_ids_backward", [&] {
-        backward_direction<scalar_t>(d, grad_out, lp, whh[d], cs, gates, tc, dh[d], dG);
         // Gate gradients summed per distinct token: [U, 4H].
         at::Tensor agg = at::zeros({U, G}, eu.options());
         scalar_t* ap = agg.data_ptr<scalar_t>();
