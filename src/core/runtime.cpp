@@ -6,7 +6,6 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
-#include <thread>
 
 namespace lumen {
 
@@ -51,8 +50,6 @@ void configure_threads(int n) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   blas_info();  // loads the BLAS so that its symbols resolve
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  (void)cores;
   int torch_threads = n > 0 ? n : 1, threads_for_blas = 1;
   // Overrides for measurements: LUMEN_TORCH_THREADS, LUMEN_BLAS_THREADS.
   if (const char* e = std::getenv("LUMEN_TORCH_THREADS")) torch_threads = std::max(1, std::atoi(e));

@@ -336,7 +336,7 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
           for (int64_t b = 0; b < B; ++b) {
             scalar_t* dst = xq + (s * B + b) * G;
             if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
-            else std::copy(pp + sp[b * Tx + position(d, s, lp[b])] * G, pp + (sp[b * Tx + position(d, s, lp[b])] + 1) * G, dst);
+            else std::copy_n(pp + sp[b * Tx + position(d, s, lp[b])] * G, G, dst);  // the token's projection
           }
       });
       r.run(d, lp, whh_t);
