@@ -321,7 +321,6 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
         }
         sp[b * Tx + t] = first[id];
       }
-    const int64_t U = static_cast<int64_t>(uniq.size());
     at::Tensor uniq_t = torch::tensor(uniq, torch::kInt64);
     at::Tensor eu = embedding.index_select(0, uniq_t).contiguous();  // [U, E]
     Recurrence r(D, S, B, Tx, H, embedding.options());
