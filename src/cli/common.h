@@ -33,5 +33,8 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_predict(CLI::App& app);
 void register_data(CLI::App& app);
+void register_analyze(CLI::App& app);
+void register_report(CLI::App& app);
+void register_controls(CLI::App& app);
 
 }  // namespace lumen::cli

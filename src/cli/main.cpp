@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   register_eval(app);
   register_predict(app);
   register_data(app);
+  register_analyze(app);
+  register_report(app);
+  register_controls(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/lstm_kernel.h"
 
 namespace lumen::models {
 
@@ -91,6 +92,20 @@ ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& ba
   }
   out.logits = decoder(context, enc.query);
   return out;
+}
+
+at::Tensor TextClassifierImpl::deletion_states(const data::Batch& batch,
+                                               const std::vector<std::array<int64_t, 2>>& deletions) {
+  auto* lstm = dynamic_cast<LstmEncoderImpl*>(encoder_.get());
+  if (lstm == nullptr || !lstm->fused()) return {};
+  torch::NoGradGuard no_grad;
+  return fused_lstm_deletions(embed(batch.ids), batch.lengths, lstm->w_ih, lstm->w_hh, lstm->b_ih + lstm->b_hh, 2,
+                              deletions);
+}
+
+at::Tensor TextClassifierImpl::attention_scores(const Encoded& enc) {
+  if (!attention_) throw InvalidArgument("model: this model has no pooling attention (pooling=cls)");
+  return attention_->scores(enc.states, enc.query);
 }
 
 std::vector<at::Tensor> TextClassifierImpl::attention_parameters() {

@@ -11,6 +11,9 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <array>
+#include <vector>
+
 #include "data/batch.h"
 #include "models/attention.h"
 #include "models/config.h"
@@ -48,6 +51,21 @@ class TextClassifierImpl : public torch::nn::Module {
   ModelOutput decode(const Encoded& encoded, const data::Batch& batch, const ForwardOptions& options);
   // Logits [B, C] from context vectors c [B, m] (and query q [B, m] for pairs).
   at::Tensor decoder(const at::Tensor& context, const at::Tensor& query);
+
+  // Raw pooling-attention scores [B, T] on `encoded` (before masking and softmax; zeros for
+  // uniform attention). Requires pooling = attention.
+  at::Tensor attention_scores(const Encoded& encoded);
+  // Logits are an affine function of the context vector (every single-text model), so that
+  // decoder(sum_t a_t h_t) = sum_t a_t decoder(h_t) whenever the weights sum to 1.
+  bool affine_decoder() const { return !config_.pair; }
+  // Each state depends on its own token only (the Average encoder): deleting a token leaves the
+  // other states unchanged.
+  bool context_free_encoder() const { return config_.encoder == "average"; }
+  // The first text's encoder states with one position deleted per variant, for leave-one-out:
+  // deletions are (row, position) pairs of `batch`. Only a fused BiLSTM supports it (prefix and
+  // suffix states are reused); others return an undefined tensor. [V, T-1, m], no autograd.
+  at::Tensor deletion_states(const data::Batch& batch, const std::vector<std::array<int64_t, 2>>& deletions);
+  bool has_pooling_attention() const { return config_.pooling == "attention"; }
 
   // [B, T] ids -> [B, T, E].
   at::Tensor embed(const at::Tensor& ids);

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <functional>
+#include <numeric>
 #include <thread>
 
 #include "core/error.h"
@@ -113,39 +114,57 @@ void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, i
 }
 
 // Forward recurrence of direction d. xp [S, B, 4H] holds the input projections (+ bias).
+// How an inference-only run (leave-one-out) lays out its work; the defaults are training's.
+struct StepPlan {
+  // Rows sorted by decreasing length: step s runs rows [0, active[s]) only, and finished rows'
+  // states are not carried forward.
+  const int64_t* active = nullptr;
+  // Row j's outputs go to out[out_row[j], position + out_shift[j]] instead of out[j, position].
+  const int64_t* out_row = nullptr;
+  const int64_t* out_shift = nullptr;
+  // Keep only the last two states and one step of gates (no backward pass follows).
+  bool ring = false;
+};
+
 template <typename T>
 void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, const at::Tensor& whh_t, at::Tensor& hs,
-                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out) {
-  const int64_t S = gates.size(1), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = hs.size(0), G = 4 * H;
+                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out, const StepPlan& plan = {}) {
+  const int64_t S = xp.size(0), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = out.size(2) / H, G = 4 * H;
   at::Tensor hd = hs[d], cd = cs[d], gd = gates[d], td = tc[d];
   T* hp = hd.data_ptr<T>();
   T* cp = cd.data_ptr<T>();
   T* gp = gd.data_ptr<T>();
   const T* tp = td.data_ptr<T>();
   T* op = out.data_ptr<T>();
+  auto hslot = [&](int64_t s) { return plan.ring ? s % 2 : s; };
+  auto gslot = [&](int64_t s) { return plan.ring ? int64_t(0) : s; };
   for (int64_t s = 0; s < S; ++s) {
-    at::Tensor gs = gd[s];
-    at::addmm_out(gs, xp[s], hd[s], whh_t);  // [B, 4H] = xp + h W_hh^T
-    T* g = gp + s * B * G;
-    for (int64_t b = 0; b < B; ++b) scale_g_gate(g + b * G, H);
+    const int64_t Bs = plan.active ? plan.active[s] : B;
+    if (Bs == 0) break;
+    const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
+    at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
+    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
+    T* g = gp + gs0 * B * G;
+    for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
     gs.sigmoid_();
-    const T* cprev = cp + s * B * H;
-    T* cnext = cp + (s + 1) * B * H;
-    for (int64_t b = 0; b < B; ++b) {
+    const T* cprev = cp + hs0 * B * H;
+    T* cnext = cp + hs1 * B * H;
+    for (int64_t b = 0; b < Bs; ++b) {
       if (s >= len[b]) std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
       else cell_update(g + b * G, cprev + b * H, cnext + b * H, H);
     }
-    at::Tensor ts = td[s];
-    at::tanh_out(ts, cd[s + 1]);
-    const T* hprev = hp + s * B * H;
-    T* hnext = hp + (s + 1) * B * H;
-    for (int64_t b = 0; b < B; ++b) {
+    at::Tensor ts = td[gs0].narrow(0, 0, Bs);
+    at::tanh_out(ts, cd[hs1].narrow(0, 0, Bs));
+    const T* hprev = hp + hs0 * B * H;
+    T* hnext = hp + hs1 * B * H;
+    for (int64_t b = 0; b < Bs; ++b) {
       if (s >= len[b]) {
         std::copy(hprev + b * H, hprev + (b + 1) * H, hnext + b * H);
         continue;
       }
-      hidden_update(g + b * G + 3 * H, tp + (s * B + b) * H, hnext + b * H,
-                    op + (b * Tx + position(d, s, len[b])) * (D * H) + d * H, H);
+      const int64_t row = plan.out_row ? plan.out_row[b] : b;
+      const int64_t pos = position(d, s, len[b]) + (plan.out_shift ? plan.out_shift[b] : 0);
+      hidden_update(g + b * G + 3 * H, tp + (gs0 * B + b) * H, hnext + b * H, op + (row * Tx + pos) * (D * H) + d * H, H);
     }
   }
 }
@@ -211,6 +230,7 @@ struct Recurrence {
     AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
                                [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
   }
+  // Runs direction d from the initial states already in hs[d][0] and cs[d][0].
   // [B, D*H]: each row's final state per direction, as torch::nn::LSTM's h_n.
   at::Tensor final_h() const {
     return hs.select(1, hs.size(1) - 1).permute({1, 0, 2}).reshape({out.size(0), out.size(2)});
@@ -408,6 +428,116 @@ LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::
   check_inputs(x.size(0), x.size(1), x.size(2), lengths, w_ih, w_hh, bias, directions);
   auto out = FusedLstmFunction::apply(x, lengths.cpu(), w_ih, w_hh, bias, directions);
   return {out[0], out[1]};
+}
+
+at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& lengths, const at::Tensor& w_ih,
+                                const at::Tensor& w_hh, const at::Tensor& bias, int64_t D,
+                                const std::vector<std::array<int64_t, 2>>& deletions) {
+  if (x_in.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
+  check_inputs(x_in.size(0), x_in.size(1), x_in.size(2), lengths, w_ih, w_hh, bias, D);
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = x_in.detach().contiguous();
+  const int64_t B = x.size(0), Tx = x.size(1), E = x.size(2), H = w_hh.size(1), G = 4 * H, V = deletions.size();
+  at::Tensor len = lengths.cpu().to(torch::kInt64).contiguous();
+  const int64_t* lp = len.data_ptr<int64_t>();
+  int64_t S = 0;
+  for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
+  for (const auto& [b, t] : deletions)
+    if (b < 0 || b >= B || t < 0 || t >= lp[b] || lp[b] < 2)
+      throw InvalidArgument("lstm: deletion (" + std::to_string(b) + ", " + std::to_string(t) + ") is outside the batch");
+  // 1. The original sequences, keeping every state and input projection.
+  at::Tensor xs = at::empty({D, S, B, E}, x.options());
+  Recurrence r(D, S, B, Tx, H, x.options());
+  at::Tensor w_ih3 = w_ih.detach().view({D, G, E}), whh_t = w_hh.detach().view({D, G, H}).transpose(1, 2).contiguous();
+  at::Tensor bias2 = bias.detach().view({D, G});
+  // 2. Each deletion re-runs only what changes: the forward direction after the deleted position,
+  // from the original state before it; the reverse direction before it, from the original
+  // reverse state after it. Direction 0 of `r2` holds the forward suffixes, direction 1 the
+  // reverse prefixes (already at the variant's positions).
+  // Rows of each direction sorted by decreasing length, so that step s runs only the rows that
+  // still have a token: row j of direction d is variant order[d][j].
+  std::vector<int64_t> len2(D * V), sorted_len(D * V);
+  std::vector<std::vector<int64_t>> active(D);
+  int64_t S2 = 1;
+  for (int64_t v = 0; v < V; ++v) {
+    const auto [b, t] = deletions[v];
+    len2[v] = lp[b] - 1 - t;
+    if (D == 2) len2[V + v] = t;
+    S2 = std::max({S2, lp[b] - 1 - t, t});
+  }
+  std::vector<std::vector<int64_t>> order(D, std::vector<int64_t>(V));
+  for (int64_t d = 0; d < D; ++d) {
+    std::iota(order[d].begin(), order[d].end(), 0);
+    std::stable_sort(order[d].begin(), order[d].end(), [&](int64_t a, int64_t c) { return len2[d * V + a] > len2[d * V + c]; });
+    active[d].assign(S2, 0);
+    for (int64_t j = 0; j < V; ++j) {
+      const int64_t v = order[d][j];
+      sorted_len[d * V + j] = len2[d * V + v];
+      for (int64_t s = 0; s < len2[d * V + v]; ++s) ++active[d][s];
+    }
+  }
+  // Step inputs of the variants, two states and one step of gates per direction; outputs go
+  // straight into `out` at each variant's own positions.
+  struct {
+    at::Tensor xp, hs, cs, gates, tc;
+  } r2{at::empty({D, S2, V, G}, x.options()), at::empty({D, 2, V, H}, x.options()), at::empty({D, 2, V, H}, x.options()),
+       at::empty({D, 1, V, G}, x.options()), at::empty({D, 1, V, H}, x.options())};
+  at::Tensor out = at::zeros({V, std::max<int64_t>(Tx - 1, 1), D * H}, x.options());
+  std::vector<int64_t> out_row(D * V), out_shift(D * V, 0);
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t j = 0; j < V; ++j) {
+      out_row[d * V + j] = order[d][j];
+      if (d == 0) out_shift[j] = deletions[order[d][j]][1];  // forward suffix starts at position t
+    }
+  for_each_direction(D, [&](int64_t d) {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions", [&] {
+      gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E);
+      at::Tensor xpd = r.xp[d].view({S * B, G});
+      at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());
+      r.run(d, lp, whh_t);
+      const scalar_t* xp = r.xp[d].data_ptr<scalar_t>();  // [S, B, G] in step order
+      const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
+      const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();
+      scalar_t* xp2 = r2.xp[d].data_ptr<scalar_t>();  // [S2, V, G]
+      scalar_t* h0 = r2.hs[d][0].data_ptr<scalar_t>();
+      scalar_t* c0 = r2.cs[d][0].data_ptr<scalar_t>();
+      for (int64_t j = 0; j < V; ++j) {
+        const auto [b, t] = deletions[order[d][j]];
+        const int64_t L = lp[b];
+        // Steps of the original run that this variant reuses before its own steps start.
+        const int64_t skip = d == 0 ? t : L - 1 - t;
+        // Original step feeding the variant's step s (forward: position t+1+s; reverse: position t-1-s).
+        const int64_t first = d == 0 ? t + 1 : L - t;
+        std::copy_n(hs + (skip * B + b) * H, H, h0 + j * H);
+        std::copy_n(cs + (skip * B + b) * H, H, c0 + j * H);
+        const int64_t n = sorted_len[d * V + j];
+        for (int64_t s = 0; s < n; ++s) std::copy_n(xp + ((first + s) * B + b) * G, G, xp2 + (s * V + j) * G);
+      }
+      StepPlan plan;
+      plan.active = active[d].data();
+      plan.out_row = out_row.data() + d * V;
+      plan.out_shift = out_shift.data() + d * V;
+      plan.ring = true;
+      forward_direction<scalar_t>(d, r2.xp[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out,
+                                  plan);
+    });
+  });
+  // 3. The unchanged halves: variant position u < t keeps the original forward state, u >= t
+  // (original position u + 1) the original reverse state.
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions_assemble", [&] {
+    const scalar_t* o1 = r.out.data_ptr<scalar_t>();  // [B, Tx, D*H]
+    scalar_t* op = out.data_ptr<scalar_t>();
+    const int64_t T1 = out.size(1);
+    for (int64_t v = 0; v < V; ++v) {
+      const auto [b, t] = deletions[v];
+      for (int64_t u = 0; u + 1 < lp[b]; ++u) {
+        scalar_t* dst = op + (v * T1 + u) * D * H;
+        if (u < t) std::copy_n(o1 + (b * Tx + u) * D * H, H, dst);
+        else if (D == 2) std::copy_n(o1 + (b * Tx + u + 1) * D * H + H, H, dst + H);
+      }
+    }
+  });
+  return out;
 }
 
 LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,

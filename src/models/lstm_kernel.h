@@ -6,7 +6,9 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
 namespace lumen::models {
 
@@ -28,6 +30,18 @@ LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::
 // Differentiable in embedding, w_ih, w_hh, bias.
 LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,
                                const at::Tensor& w_ih, const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions);
+
+// Encoder states of every sequence with one position deleted, for leave-one-out, without
+// autograd. Deleting position t leaves the forward states before t and the reverse states
+// after t unchanged, so only the forward direction after t (from the original state at t-1)
+// and the reverse direction before t (from the original reverse state at t+1) are run again:
+// about half the steps of running each shortened sequence in full. x [B, T, E]; deletions
+// (row, position) with 0 <= position < lengths[row] and lengths[row] >= 2. Returns
+// [V, T-1, D*H]: variant v's states, 0 past its length lengths[row] - 1. Equal to
+// fused_lstm(x with the position removed) (tested).
+at::Tensor fused_lstm_deletions(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih,
+                                const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions,
+                                const std::vector<std::array<int64_t, 2>>& deletions);
 
 // The plain twin: the same function step by step with LibTorch operations and autograd.
 LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,

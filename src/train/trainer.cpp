@@ -106,7 +106,8 @@ double select_score(const ClassificationMetrics& m, const std::string& select, i
 
 }  // namespace
 
-std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set, int64_t batch_size) {
+std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set, int64_t batch_size,
+                                               const BatchOptions& batch_options) {
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
@@ -119,7 +120,9 @@ std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, co
   probs.resize(set.size());
   for (int64_t i = 0; i < set.size(); i += batch_size) {
     std::vector<int64_t> rows(order.begin() + i, order.begin() + std::min<int64_t>(set.size(), i + batch_size));
-    at::Tensor p = torch::softmax(model->forward(set.batch(rows)).logits, 1).to(torch::kDouble).contiguous();
+    const data::Batch batch = set.batch(rows);
+    const at::Tensor logits = batch_options ? model->forward(batch, batch_options(batch)).logits : model->forward(batch).logits;
+    at::Tensor p = torch::softmax(logits, 1).to(torch::kDouble).contiguous();
     auto acc = p.accessor<double, 2>();
     for (size_t r = 0; r < rows.size(); ++r) {
       std::vector<double> row(p.size(1));
@@ -131,8 +134,8 @@ std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, co
   return probs;
 }
 
-ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set) {
-  return compute_metrics(predict_proba(model, set), set.labels);
+ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set, const BatchOptions& batch_options) {
+  return compute_metrics(predict_proba(model, set, 64, batch_options), set.labels);
 }
 
 TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const EncodedSet& dev, const TrainOptions& options,
@@ -164,7 +167,8 @@ TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const En
     int64_t seen = 0;
     for (const auto& rows : batches) {
       data::Batch batch = train.batch(rows);
-      at::Tensor logits = model->forward_training(batch).logits;
+      at::Tensor logits = options.batch_options ? model->forward(batch, options.batch_options(batch)).logits
+                                                : model->forward_training(batch).logits;
       // Weighted cross-entropy, averaged over the batch: with logits [0, z] and weights
       // [1, #neg/#pos] this is BCE with pos_weight, as in the paper.
       at::Tensor nll = torch::nll_loss(torch::log_softmax(logits, 1), batch.labels, {}, at::Reduction::None);
@@ -185,7 +189,7 @@ TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const En
     log.train_loss = loss_sum / std::max<int64_t>(seen, 1);
     log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     log.tokens_per_second = train.tokens / std::max(log.seconds, 1e-9);
-    if (dev.size() > 0) log.dev = evaluate(model, dev);
+    if (dev.size() > 0) log.dev = evaluate(model, dev, options.batch_options);
     char buf[128];
     std::snprintf(buf, sizeof buf, "loss %.4f dev acc %.4f", log.train_loss, log.dev.accuracy);
     bar.finish(buf);

@@ -14,6 +14,10 @@
 
 namespace lumen::train {
 
+// Forward options per batch (e.g. attention frozen to another model's distributions, the
+// control of Wiegreffe & Pinter 2019); empty: the plain forward pass.
+using BatchOptions = std::function<models::ForwardOptions(const data::Batch&)>;
+
 struct TrainOptions {
   // Epochs; 0 = the paper's default (8 for binary single texts, 25 otherwise).
   int64_t epochs = 0;
@@ -32,6 +36,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   // Draw a progress bar (only on a terminal).
   bool progress = true;
+  // Applied in training and dev evaluation (not saved with a run).
+  BatchOptions batch_options;
   void validate() const;
   Json to_json() const;
 };
@@ -69,8 +75,9 @@ TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const En
 
 // Class probabilities [n][C] in eval mode without gradients, restoring the training mode.
 std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set,
-                                               int64_t batch_size = 64);
+                                               int64_t batch_size = 64, const BatchOptions& batch_options = {});
 
-ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set);
+ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set,
+                               const BatchOptions& batch_options = {});
 
 }  // namespace lumen::train

@@ -129,3 +129,47 @@ TEST(FusedLstmFromIds, EqualsTheKernelOnLookedUpEmbeddingsWithRepeatedTokens) {
 
 }  // namespace
 }  // namespace lumen::models
+
+namespace lumen::models {
+namespace {
+
+// Leave-one-out's kernel: every deletion equals running the fused kernel on the shortened
+// sequence from scratch, in both directions, with ragged lengths and deletions at both ends.
+TEST(FusedLstmDeletions, EqualsRerunningEachShortenedSequence) {
+  torch::manual_seed(3);
+  for (int64_t D : {1, 2}) {
+    const int64_t B = 3, T = 6, E = 4, H = 3;
+    at::Tensor w_ih = torch::randn({D * 4 * H, E}, torch::kDouble) * 0.5;
+    at::Tensor w_hh = torch::randn({D * 4 * H, H}, torch::kDouble) * 0.5;
+    at::Tensor bias = torch::randn({D * 4 * H}, torch::kDouble) * 0.2;
+    at::Tensor x = torch::randn({B, T, E}, torch::kDouble);
+    at::Tensor lengths = torch::tensor({6, 2, 4}, torch::kInt64);
+    std::vector<std::array<int64_t, 2>> dels;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < lengths[b].item<int64_t>(); ++t) dels.push_back({b, t});
+    at::Tensor got = fused_lstm_deletions(x, lengths, w_ih, w_hh, bias, D, dels);
+    ASSERT_EQ(got.size(0), static_cast<int64_t>(dels.size()));
+    ASSERT_EQ(got.size(1), T - 1);
+    for (size_t v = 0; v < dels.size(); ++v) {
+      const auto [b, t] = dels[v];
+      const int64_t L = lengths[b].item<int64_t>();
+      std::vector<at::Tensor> keep;
+      for (int64_t u = 0; u < L; ++u)
+        if (u != t) keep.push_back(x[b][u]);
+      at::Tensor xs = torch::stack(keep).unsqueeze(0);
+      at::Tensor want = fused_lstm(xs, torch::tensor({L - 1}, torch::kInt64), w_ih, w_hh, bias, D).output[0];
+      EXPECT_LT((got[v].narrow(0, 0, L - 1) - want).abs().max().item<double>(), 1e-12) << "D " << D << " v " << v;
+      if (L - 1 < T - 1) EXPECT_EQ(got[v].narrow(0, L - 1, T - L).abs().max().item<double>(), 0.0);
+    }
+  }
+}
+
+TEST(FusedLstmDeletions, RejectsDeletionsOutsideTheSequence) {
+  at::Tensor w_ih = torch::randn({8, 2}), w_hh = torch::randn({8, 2}), bias = torch::zeros({8});
+  at::Tensor x = torch::randn({1, 3, 2});
+  EXPECT_THROW(fused_lstm_deletions(x, torch::tensor({3}, torch::kInt64), w_ih, w_hh, bias, 1, {{0, 3}}), InvalidArgument);
+  EXPECT_THROW(fused_lstm_deletions(x, torch::tensor({1}, torch::kInt64), w_ih, w_hh, bias, 1, {{0, 0}}), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace lumen::models

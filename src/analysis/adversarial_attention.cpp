@@ -1,0 +1,257 @@
+#include "analysis/adversarial_attention.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+namespace lumen::analysis {
+
+void AdversarialOptions::validate() const {
+  if (candidates < 1) throw InvalidArgument("adversarial: candidates must be >= 1");
+  if (steps < 0) throw InvalidArgument("adversarial: steps must be >= 0");
+  if (!(lr > 0)) throw InvalidArgument("adversarial: lr must be > 0");
+  if (!(penalty >= 0)) throw InvalidArgument("adversarial: penalty must be >= 0");
+  if (!(margin >= 0 && margin <= 1)) throw InvalidArgument("adversarial: margin must be in [0, 1]");
+  if (!(epsilon >= 0 && epsilon <= 1)) throw InvalidArgument("adversarial: epsilon must be in [0, 1]");
+  if (!(init_std >= 0)) throw InvalidArgument("adversarial: init_std must be >= 0");
+}
+
+std::vector<double> adversarial_init(const Decision& d, const AdversarialOptions& o, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<double> theta(o.candidates * d.n);
+  const double base = d.n > 0 ? std::log(1.0 / static_cast<double>(d.n)) : 0.0;
+  for (double& v : theta) v = base + o.init_std * rng.normal();
+  return theta;
+}
+
+namespace {
+
+constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kAdamEps = 1e-8;
+
+inline double sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
+
+}  // namespace
+
+void adversarial_optimize_fast(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
+  if (!d.affine()) throw InvalidArgument("adversarial: the fast kernel needs an affine decoder");
+  const int64_t n = d.n, K = o.candidates, C = d.classes;
+  if (n == 0) return;
+  const double* S = d.token_logits.data();
+  const double* att = d.attention.data();
+  std::vector<double> a(K * n), la(K * n), g(K * n), m1(K * n, 0.0), v(K * n, 0.0), vmax(K * n, 0.0);
+  std::vector<double> z(C), p(C), gz(C);
+  const double pair_w = K > 1 ? 1.0 / (0.5 * static_cast<double>(K * (K - 1))) : 0.0;
+  double b1t = 1, b2t = 1;
+  for (int64_t step = 1; step <= o.steps; ++step) {
+    // Candidates: a_k = softmax(theta_k), log a_k = theta_k - logsumexp(theta_k).
+    for (int64_t k = 0; k < K; ++k) {
+      const double* th = &theta[k * n];
+      double mx = th[0];
+      for (int64_t t = 1; t < n; ++t) mx = std::max(mx, th[t]);
+      double s = 0;
+      for (int64_t t = 0; t < n; ++t) s += (a[k * n + t] = std::exp(th[t] - mx));
+      const double lse = mx + std::log(s);
+      for (int64_t t = 0; t < n; ++t) {
+        a[k * n + t] /= s;
+        la[k * n + t] = th[t] - lse;
+      }
+    }
+    // Gradient of the loss with respect to a.
+    for (int64_t k = 0; k < K; ++k) {
+      double* gk = &g[k * n];
+      const double* ak = &a[k * n];
+      const double* lak = &la[k * n];
+      // -JSD(a_k, att): d/da_t = -0.5 (log a_t - log m_t).
+      for (int64_t t = 0; t < n; ++t) gk[t] = -0.5 * (lak[t] - std::log(0.5 * (ak[t] + att[t])));
+      // penalty * relu(TVD(y_k, y) - margin).
+      std::copy(d.bias.begin(), d.bias.end(), z.begin());
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t c = 0; c < C; ++c) z[c] += ak[t] * S[t * C + c];
+      double mx = z[0];
+      for (int64_t c = 1; c < C; ++c) mx = std::max(mx, z[c]);
+      double s = 0;
+      for (int64_t c = 0; c < C; ++c) s += (p[c] = std::exp(z[c] - mx));
+      double tv = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        p[c] /= s;
+        tv += std::fabs(p[c] - d.probs[c]);
+      }
+      tv *= 0.5;
+      if (tv - o.margin > 0) {
+        double dot = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          gz[c] = o.penalty * 0.5 * sign(p[c] - d.probs[c]);
+          dot += p[c] * gz[c];
+        }
+        for (int64_t c = 0; c < C; ++c) gz[c] = p[c] * (gz[c] - dot);
+        for (int64_t t = 0; t < n; ++t) {
+          double acc = 0;
+          for (int64_t c = 0; c < C; ++c) acc += S[t * C + c] * gz[c];
+          gk[t] += acc;
+        }
+      }
+    }
+    // -mean_{k<l} JSD(a_k, a_l).
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t l = k + 1; l < K; ++l) {
+        const double *ak = &a[k * n], *al = &a[l * n], *lak = &la[k * n], *lal = &la[l * n];
+        double *gk = &g[k * n], *gl = &g[l * n];
+        for (int64_t t = 0; t < n; ++t) {
+          const double lm = std::log(0.5 * (ak[t] + al[t]));
+          gk[t] -= pair_w * 0.5 * (lak[t] - lm);
+          gl[t] -= pair_w * 0.5 * (lal[t] - lm);
+        }
+      }
+    // Through the softmax, then one AMSGrad step.
+    b1t *= kBeta1;
+    b2t *= kBeta2;
+    const double step_size = o.lr / (1 - b1t), bc2 = std::sqrt(1 - b2t);
+    for (int64_t k = 0; k < K; ++k) {
+      const double* ak = &a[k * n];
+      double* gk = &g[k * n];
+      double dot = 0;
+      for (int64_t t = 0; t < n; ++t) dot += ak[t] * gk[t];
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t i = k * n + t;
+        const double gt = ak[t] * (gk[t] - dot);
+        m1[i] = kBeta1 * m1[i] + (1 - kBeta1) * gt;
+        v[i] = kBeta2 * v[i] + (1 - kBeta2) * gt * gt;
+        vmax[i] = std::max(vmax[i], v[i]);
+        theta[i] -= step_size * m1[i] / (std::sqrt(vmax[i]) / bc2 + kAdamEps);
+      }
+    }
+  }
+}
+
+void adversarial_optimize_plain(models::TextClassifier& model, const std::vector<const Decision*>& ds,
+                                const AdversarialOptions& o, std::vector<std::vector<double>>& thetas) {
+  const int64_t B = static_cast<int64_t>(ds.size()), K = o.candidates;
+  if (B == 0) return;
+  int64_t T = 1;
+  for (const Decision* d : ds) T = std::max(T, d->n);
+  const int64_t C = ds[0]->classes;
+  const bool affine = ds[0]->affine();
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+  at::Tensor theta0 = torch::zeros({B, K, T}, f64), mask = torch::zeros({B, T}, torch::kBool);
+  at::Tensor orig = torch::zeros({B, T}, f64), p0 = torch::zeros({B, C}, f64);
+  at::Tensor S, bias, states, query;
+  if (affine) {
+    S = torch::zeros({B, T, C}, f64);
+    bias = torch::tensor(ds[0]->bias, f64);
+  } else {
+    const int64_t m = ds[0]->states.size(1);
+    states = torch::zeros({B, T, m}, ds[0]->states.options());
+    query = torch::zeros({B, m}, ds[0]->states.options());
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    const Decision& d = *ds[b];
+    if (d.n == 0) continue;
+    mask[b].narrow(0, 0, d.n).fill_(true);
+    orig[b].narrow(0, 0, d.n).copy_(torch::tensor(d.attention, f64));
+    p0[b].copy_(torch::tensor(d.probs, f64));
+    theta0[b].narrow(1, 0, d.n).copy_(torch::tensor(thetas[b], f64).reshape({K, d.n}));
+    if (affine) {
+      S[b].narrow(0, 0, d.n).copy_(torch::tensor(d.token_logits, f64).reshape({d.n, C}));
+    } else {
+      states[b].narrow(0, 0, d.n).copy_(d.states);
+      query[b].copy_(d.query);
+    }
+  }
+  at::Tensor theta = theta0.clone().requires_grad_(true);
+  torch::optim::Adam adam({theta}, torch::optim::AdamOptions(o.lr).amsgrad(true));
+  const at::Tensor mk = mask.unsqueeze(1);  // [B, 1, T]
+  const at::Tensor one = torch::ones({}, f64);
+  // sum over tokens of JSD terms; padded positions contribute xlogy(1, 1) = 0 and no gradient.
+  auto jsd = [&](const at::Tensor& p, const at::Tensor& q) {
+    const at::Tensor mm = 0.5 * (p + q);
+    auto xlx = [&](const at::Tensor& x) {
+      const at::Tensor s = torch::where(mk, x, one);
+      return torch::special_xlogy(s, s);
+    };
+    return (0.5 * xlx(p) + 0.5 * xlx(q) - xlx(mm)).sum(-1);
+  };
+  const double pair_w = K > 1 ? 1.0 / (0.5 * static_cast<double>(K * (K - 1))) : 0.0;
+  for (int64_t step = 0; step < o.steps; ++step) {
+    adam.zero_grad();
+    at::Tensor a = torch::softmax(theta.masked_fill(mk.logical_not(), -INFINITY), 2);  // [B, K, T]
+    at::Tensor loss = -jsd(a, orig.unsqueeze(1)).sum();
+    at::Tensor probs;
+    if (affine) {
+      probs = torch::softmax(torch::matmul(a, S) + bias, 2);  // [B, K, C]
+    } else {
+      at::Tensor context = torch::bmm(a.to(states.scalar_type()), states);  // [B, K, m]
+      at::Tensor q = query.unsqueeze(1).expand({B, K, query.size(1)}).reshape({B * K, -1});
+      probs = torch::softmax(model->decoder(context.reshape({B * K, -1}), q).to(torch::kDouble), 1).reshape({B, K, C});
+    }
+    at::Tensor tv = 0.5 * (probs - p0.unsqueeze(1)).abs().sum(2);
+    loss = loss + o.penalty * torch::relu(tv - o.margin).sum();
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t l = k + 1; l < K; ++l) loss = loss - pair_w * jsd(a.select(1, k).unsqueeze(1), a.select(1, l).unsqueeze(1)).sum();
+    loss.backward();
+    adam.step();
+  }
+  at::Tensor out = theta.detach();
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t n = ds[b]->n;
+    at::Tensor t = out[b].narrow(1, 0, n).contiguous();
+    thetas[b].assign(t.data_ptr<double>(), t.data_ptr<double>() + K * n);
+  }
+}
+
+AdversarialResult adversarial_select(models::TextClassifier& model, const Decision& d, const AdversarialOptions& o,
+                                     const std::vector<double>& theta) {
+  AdversarialResult r;
+  r.attention = d.attention;
+  if (d.n == 0) return r;
+  const int64_t n = d.n, K = o.candidates;
+  std::vector<std::vector<double>> cands(K, std::vector<double>(n));
+  for (int64_t k = 0; k < K; ++k) {
+    const double* th = &theta[k * n];
+    const double mx = *std::max_element(th, th + n);
+    double s = 0;
+    for (int64_t t = 0; t < n; ++t) s += (cands[k][t] = std::exp(th[t] - mx));
+    for (double& x : cands[k]) x /= s;
+  }
+  const auto probs = decode_weights(model, d, cands);
+  for (int64_t k = 0; k < K; ++k) {
+    const double tv = tvd(probs[k].data(), d.probs.data(), d.classes);
+    if (tv > o.epsilon) continue;
+    ++r.within_epsilon;
+    const double j = jsd(cands[k].data(), d.attention.data(), n);
+    if (j > r.jsd) {
+      r.jsd = j;
+      r.tvd = tv;
+      r.attention = cands[k];
+    }
+  }
+  return r;
+}
+
+std::vector<AdversarialResult> adversarial_attention(models::TextClassifier& model, const std::vector<Decision>& ds,
+                                                     const std::vector<uint64_t>& seeds, const AdversarialOptions& o) {
+  o.validate();
+  const int64_t B = static_cast<int64_t>(ds.size());
+  std::vector<std::vector<double>> thetas(B);
+  for (int64_t i = 0; i < B; ++i) thetas[i] = adversarial_init(ds[i], o, seeds[i]);
+  const bool affine = B > 0 && ds[0].affine();
+  if (o.fast && affine) {
+    parallel_chunks(B, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) adversarial_optimize_fast(ds[i], o, thetas[i]);
+    });
+  } else {
+    std::vector<const Decision*> ptrs;
+    for (const auto& d : ds) ptrs.push_back(&d);
+    adversarial_optimize_plain(model, ptrs, o, thetas);
+  }
+  std::vector<AdversarialResult> out;
+  out.reserve(B);
+  for (int64_t i = 0; i < B; ++i) out.push_back(adversarial_select(model, ds[i], o, thetas[i]));
+  return out;
+}
+
+}  // namespace lumen::analysis

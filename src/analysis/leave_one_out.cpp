@@ -1,0 +1,146 @@
+#include "analysis/leave_one_out.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+
+namespace lumen::analysis {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Output distributions [rows][C] of the variant sequences in `variants`.
+at::Tensor variant_probs(models::TextClassifier& model, const train::EncodedSet& variants,
+                         const std::vector<int64_t>& rows) {
+  return output_probs(model->forward_training(variants.batch(rows)).logits).contiguous();
+}
+
+std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const train::EncodedSet& set,
+                                           const std::vector<int64_t>& rows,
+                                           const std::vector<std::vector<double>>& original) {
+  std::vector<std::vector<double>> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& ids = set.ids[rows[i]];
+    const int64_t n = static_cast<int64_t>(ids.size());
+    for (int64_t t = 0; t < n; ++t) {
+      if (n == 1) {
+        out[i].push_back(kNaN);
+        continue;
+      }
+      train::EncodedSet one;
+      one.pair = set.pair;
+      one.ids.push_back(ids);
+      one.ids[0].erase(one.ids[0].begin() + t);
+      if (set.pair) one.ids_b.push_back(set.ids_b[rows[i]]);
+      one.labels.push_back(-1);
+      at::Tensor p = output_probs(model->forward(one.batch({0})).logits).contiguous();
+      out[i].push_back(tvd(p.data_ptr<double>(), original[i].data(), p.size(1)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, const train::EncodedSet& set,
+                                             const std::vector<int64_t>& rows,
+                                             const std::vector<std::vector<double>>& original, int64_t max_rows) {
+  std::vector<std::vector<double>> out(rows.size());
+  train::EncodedSet variants;
+  variants.pair = set.pair;
+  std::vector<std::pair<int64_t, int64_t>> owner;  // (instance, token) of each variant
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& ids = set.ids[rows[i]];
+    const int64_t n = static_cast<int64_t>(ids.size());
+    out[i].assign(n, kNaN);
+    if (n == 1) continue;
+    for (int64_t t = 0; t < n; ++t) {
+      std::vector<int64_t> v(ids);
+      v.erase(v.begin() + t);
+      variants.ids.push_back(std::move(v));
+      if (set.pair) variants.ids_b.push_back(set.ids_b[rows[i]]);
+      variants.labels.push_back(-1);
+      owner.emplace_back(static_cast<int64_t>(i), t);
+    }
+  }
+  const int64_t total = variants.size();
+  // A fused BiLSTM re-runs only the changed half of each direction (models::fused_lstm_deletions).
+  std::vector<std::array<int64_t, 2>> deletions;
+  for (const auto& [i, t] : owner) deletions.push_back({i, t + 1});  // + 1: <s> comes first
+  if (total > 0) {
+    data::Batch originals = set.batch(rows);
+    at::Tensor states = model->deletion_states(originals, deletions);
+    if (states.defined()) {
+      std::vector<int64_t> all(total);
+      for (int64_t r = 0; r < total; ++r) all[r] = r;
+      data::Batch vb = variants.batch(all);
+      models::Encoded enc;
+      enc.states = states.narrow(1, 0, vb.ids.size(1));
+      if (set.pair) enc.query = model->encode(model->embed(vb.ids), vb, {}).query;
+      at::Tensor p = output_probs(model->decode(enc, vb, {}).logits).contiguous();
+      for (int64_t r = 0; r < total; ++r) {
+        const auto [i, t] = owner[r];
+        out[i][t] = tvd(p[r].data_ptr<double>(), original[i].data(), p.size(1));
+      }
+      return out;
+    }
+  }
+  for (int64_t begin = 0; begin < total; begin += max_rows) {
+    const int64_t end = std::min(total, begin + max_rows);
+    std::vector<int64_t> chunk;
+    for (int64_t r = begin; r < end; ++r) chunk.push_back(r);
+    at::Tensor p = variant_probs(model, variants, chunk);
+    for (int64_t r = begin; r < end; ++r) {
+      const auto [i, t] = owner[r];
+      out[i][t] = tvd(p[r - begin].data_ptr<double>(), original[i].data(), p.size(1));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> leave_one_out_context_free(models::TextClassifier& model,
+                                                            const models::Encoded& enc, const data::Batch& batch,
+                                                            const std::vector<std::vector<double>>& original) {
+  torch::NoGradGuard no_grad;
+  const int64_t B = batch.size(), T = batch.ids.size(1), m = enc.states.size(2);
+  at::Tensor scores = model->attention_scores(enc);  // [B, T]
+  // keep[b, t, u]: token u takes part when token t is deleted.
+  at::Tensor eye = torch::eye(T, torch::kBool);
+  at::Tensor keep = batch.token_mask.unsqueeze(1) & eye.logical_not().unsqueeze(0);
+  at::Tensor w = torch::softmax(scores.unsqueeze(1).expand({B, T, T}).masked_fill(keep.logical_not(), -INFINITY), 2);
+  w = w.nan_to_num(0.0);  // one-token rows: nothing left (reported as NaN below)
+  at::Tensor context = torch::bmm(w, enc.states).reshape({B * T, m});
+  at::Tensor query;
+  if (enc.query.defined()) query = enc.query.repeat_interleave(T, 0);
+  at::Tensor p = output_probs(model->decoder(context, query)).reshape({B, T, -1}).contiguous();
+  const at::Tensor tm = batch.token_mask.contiguous();
+  std::vector<std::vector<double>> out(B);
+  for (int64_t b = 0; b < B; ++b) {
+    const bool* mrow = tm[b].data_ptr<bool>();
+    int64_t n = 0;
+    for (int64_t t = 0; t < T; ++t) n += mrow[t];
+    for (int64_t t = 0; t < T; ++t) {
+      if (!mrow[t]) continue;
+      out[b].push_back(n == 1 ? kNaN : tvd(p[b][t].data_ptr<double>(), original[b].data(), p.size(2)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, const train::EncodedSet& set,
+                                               const std::vector<int64_t>& rows,
+                                               const std::vector<std::vector<double>>& original,
+                                               const LooOptions& options) {
+  torch::NoGradGuard no_grad;
+  if (!options.fast) return loo_plain(model, set, rows, original);
+  if (model->context_free_encoder() && model->has_pooling_attention()) {
+    data::Batch batch = set.batch(rows);
+    models::Encoded enc = model->encode(model->embed(batch.ids), batch, {});
+    return leave_one_out_context_free(model, enc, batch, original);
+  }
+  return loo_batched(model, set, rows, original, options.max_rows);
+}
+
+}  // namespace lumen::analysis

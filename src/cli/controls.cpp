@@ -1,0 +1,75 @@
+// `lumen controls`: Wiegreffe & Pinter's (2019) controls for a trained run (uniform attention,
+// variance across seeds, attention frozen into a no-context model), as report sections.
+#include <cstdio>
+
+#include "analysis/controls.h"
+#include "cli/common.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "models/checkpoint.h"
+#include "report/analysis_report.h"
+#include "train/train_run.h"
+
+namespace lumen::cli {
+
+void register_controls(CLI::App& app) {
+  struct Options {
+    std::string run, data, out;
+    bool no_uniform = false, no_frozen = false;
+    analysis::ControlsOptions c;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("controls", "Wiegreffe & Pinter's controls for a run: uniform attention, seeds, frozen attention");
+  cmd->add_option("--run", o->run, "Base run directory")->required();
+  cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
+  cmd->add_option("--out", o->out, "Output directory (default: RUN/controls)");
+  cmd->add_option("--seeds", o->c.seeds, "Extra seeds of the base configuration (0 = skip)")->capture_default_str();
+  cmd->add_option("--epochs", o->c.epochs, "Epochs of the control models (0 = the base run's)")->capture_default_str();
+  cmd->add_option("--seed", o->c.seed, "Seed of the first control model")->capture_default_str();
+  cmd->add_flag("--no-uniform", o->no_uniform, "Skip the uniform-attention baseline");
+  cmd->add_flag("--no-frozen", o->no_frozen, "Skip the frozen-attention no-context models");
+  cmd->callback([o] {
+    setup_runtime();
+    o->c.uniform = !o->no_uniform;
+    o->c.frozen = !o->no_frozen;
+    o->c.progress = !globals().quiet && !globals().json;
+    o->c.validate();
+    models::Run run = models::load_run(o->run);
+    data::Dataset ds = train::load_dataset_for_run(run, o->data);
+    const std::string out = o->out.empty() ? join_path(run.dir, "controls") : o->out;
+    make_dirs(out);
+    const Json sections = analysis::run_controls(run, ds, o->c, info);
+    write_json_file(join_path(out, "controls.json"), sections);
+    std::string report;
+    const std::string analysis_dir = join_path(run.dir, "analysis");
+    if (path_exists(join_path(analysis_dir, "summary.json"))) {
+      report = join_path(out, "report.html");
+      report::ReportExtras extras;
+      for (const auto& s : sections) extras.controls.push_back(s);
+      report::write_analysis_report(report, {report::AnalysisData::load(analysis_dir)}, extras);
+    }
+    if (globals().json) {
+      print_json({{"out", out}, {"report", report}, {"controls", sections}});
+      return;
+    }
+    for (const auto& s : sections) {
+      std::printf("%s\n", s["title"].get<std::string>().c_str());
+      if (!s.contains("table")) continue;
+      for (const auto& row : s["table"]["rows"]) {
+        std::string line = "  ";
+        for (const auto& v : row) {
+          char buf[64];
+          if (v.is_number()) std::snprintf(buf, sizeof buf, "%.4f  ", v.get<double>());
+          else std::snprintf(buf, sizeof buf, "%s  ", v.get<std::string>().c_str());
+          line += buf;
+        }
+        std::printf("%s\n", line.c_str());
+      }
+    }
+    std::printf("wrote %s/controls.json%s\n", out.c_str(),
+                report.empty() ? " (run `lumen analyze` on the base run, then `lumen report --controls`)"
+                               : ("; report " + report).c_str());
+  });
+}
+
+}  // namespace lumen::cli
