@@ -37,8 +37,12 @@ inline double sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
 }  // namespace
 
-void adversarial_optimize_fast(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
-  if (!d.affine()) throw InvalidArgument("adversarial: the fast kernel needs an affine decoder");
+namespace {
+
+// The kernel body, compiled twice: for the baseline x86-64 and with AVX2/FMA (4 doubles per
+// vector for the exp/log loops), chosen at run time.
+__attribute__((always_inline)) inline void optimize_body(const Decision& d, const AdversarialOptions& o,
+                                                         std::vector<double>& theta) {
   const int64_t n = d.n, K = o.candidates, C = d.classes;
   if (n == 0) return;
   const double* S = d.token_logits.data();
@@ -127,6 +131,24 @@ void adversarial_optimize_fast(const Decision& d, const AdversarialOptions& o, s
     }
   }
 }
+
+__attribute__((target("avx2,fma"))) void optimize_avx2(const Decision& d, const AdversarialOptions& o,
+                                                      std::vector<double>& theta) {
+  optimize_body(d, o, theta);
+}
+void optimize_baseline(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
+  optimize_body(d, o, theta);
+}
+
+}  // namespace
+
+void adversarial_optimize_fast(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
+  if (!d.affine()) throw InvalidArgument("adversarial: the fast kernel needs an affine decoder");
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2) optimize_avx2(d, o, theta);
+  else optimize_baseline(d, o, theta);
+}
+
 
 void adversarial_optimize_plain(models::TextClassifier& model, const std::vector<const Decision*>& ds,
                                 const AdversarialOptions& o, std::vector<std::vector<double>>& thetas) {

@@ -167,7 +167,10 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     Progress bar("leave-one-out", total, o.progress);
     LooOptions lo;
     lo.fast = o.fast;
-    for (const auto& rows : batches) {
+    // Spans of several batches: leave-one-out splits each span's deletions over the cores.
+    const int64_t span = std::max<int64_t>(o.batch_size, 256);
+    for (int64_t begin = 0; begin < total; begin += span) {
+      const std::vector<int64_t> rows(order.begin() + begin, order.begin() + std::min(total, begin + span));
       std::vector<std::vector<double>> original;
       for (int64_t r : rows) original.push_back(recs[r].probs);
       auto imp = leave_one_out(model, set, rows, original, lo);

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+
+#include "core/parallel.h"
 #include <limits>
 
 namespace lumen::analysis {
@@ -140,7 +142,31 @@ std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, co
     models::Encoded enc = model->encode(model->embed(batch.ids), batch, {});
     return leave_one_out_context_free(model, enc, batch, original);
   }
-  return loo_batched(model, set, rows, original, options.max_rows);
+  // Groups of whole instances with at most max_rows deletions each (one long text may exceed it
+  // alone), so that memory stays flat in the text length and batch size.
+  std::vector<std::pair<size_t, size_t>> groups;
+  for (size_t begin = 0; begin < rows.size();) {
+    size_t end = begin;
+    int64_t count = 0;
+    while (end < rows.size() &&
+           (end == begin || count + static_cast<int64_t>(set.ids[rows[end]].size()) <= options.max_rows))
+      count += static_cast<int64_t>(set.ids[rows[end++]].size());
+    groups.emplace_back(begin, end);
+    begin = end;
+  }
+  // Groups are independent: half of them on each core.
+  std::vector<std::vector<double>> out(rows.size());
+  parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
+    torch::NoGradGuard ng;  // grad mode is per thread
+    for (int64_t g = g0; g < g1; ++g) {
+      const auto [begin, end] = groups[g];
+      const std::vector<int64_t> group(rows.begin() + begin, rows.begin() + end);
+      const std::vector<std::vector<double>> orig(original.begin() + begin, original.begin() + end);
+      auto part = loo_batched(model, set, group, orig, options.max_rows);
+      for (size_t i = begin; i < end; ++i) out[i] = std::move(part[i - begin]);
+    }
+  });
+  return out;
 }
 
 }  // namespace lumen::analysis

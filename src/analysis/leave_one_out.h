@@ -20,7 +20,7 @@ namespace lumen::analysis {
 struct LooOptions {
   bool fast = true;
   // Deleted sequences per forward pass on the fast path.
-  int64_t max_rows = 1536;
+  int64_t max_rows = 768;
 };
 
 // importance[i][t] for rows `rows` of `set` and every real token t; `original` holds each row's

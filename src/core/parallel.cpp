@@ -7,7 +7,22 @@
 
 namespace lumen {
 
+namespace {
+thread_local bool t_in_region = false;
+struct RegionFlag {
+  bool saved = t_in_region;
+  RegionFlag() { t_in_region = true; }
+  ~RegionFlag() { t_in_region = saved; }
+};
+}  // namespace
+
+bool in_parallel_region() { return t_in_region; }
+
 void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (t_in_region) {
+    fn(0, n);
+    return;
+  }
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t chunks = std::min<int64_t>(cores, std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
   if (chunks <= 1) {
@@ -19,6 +34,7 @@ void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t,
   std::vector<std::thread> workers;
   for (int64_t c = 1; c < chunks; ++c) {
     workers.emplace_back([&, c] {
+      RegionFlag region;
       try {
         fn(c * size, std::min(n, (c + 1) * size));
       } catch (...) {
@@ -27,6 +43,7 @@ void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t,
     });
   }
   try {
+    RegionFlag region;
     fn(0, std::min(n, size));
   } catch (...) {
     errors[0] = std::current_exception();

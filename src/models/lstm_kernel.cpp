@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/runtime.h"
 
 namespace lumen::models {
@@ -72,7 +73,7 @@ void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
     body(d);
   };
   ScopedBlasThreads single_threaded_blas(1);
-  if (D == 1 || std::thread::hardware_concurrency() < 2) {
+  if (D == 1 || std::thread::hardware_concurrency() < 2 || in_parallel_region()) {
     for (int64_t d = 0; d < D; ++d) fn(d);
     return;
   }
@@ -294,21 +295,28 @@ class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     at::Tensor d_whh = at::empty({D, G, H}, xs.options()), dw_ih = at::empty({D, G, E}, xs.options());
     at::Tensor dbias = at::empty({D, G}, xs.options()), dxs = at::empty({D, S * B, E}, xs.options());
     const int64_t* lp = len.data_ptr<int64_t>();
+    // Only what this backward pass asks for: gradient importance wants the inputs' gradient alone.
+    const bool need_x = ctx->needs_input_grad(0), need_ih = ctx->needs_input_grad(2),
+               need_hh = ctx->needs_input_grad(3), need_b = ctx->needs_input_grad(4);
     for_each_direction(D, [&](int64_t d) {
       rg.run(d, lp, whh, cs, gates, tc);
       // Whole-sequence weight gradients: dW_hh = sum_s dG_s^T h_s, dW_ih = dG^T xs, dxs = dG W_ih.
       at::Tensor dGd = dG[d].view({S * B, G});
       at::Tensor dwhh_d = d_whh[d], dwih_d = dw_ih[d], dxs_d = dxs[d], db_d = dbias[d];
-      at::mm_out(dwhh_d, dGd.t(), hs[d].narrow(0, 0, S).reshape({S * B, H}));
-      at::mm_out(dwih_d, dGd.t(), xs[d].view({S * B, E}));
-      at::mm_out(dxs_d, dGd, w_ih3[d]);
-      at::sum_out(db_d, dGd, {0});
+      if (need_hh) at::mm_out(dwhh_d, dGd.t(), hs[d].narrow(0, 0, S).reshape({S * B, H}));
+      if (need_ih) at::mm_out(dwih_d, dGd.t(), xs[d].view({S * B, E}));
+      if (need_x) at::mm_out(dxs_d, dGd, w_ih3[d]);
+      if (need_b) at::sum_out(db_d, dGd, {0});
     });
+    if (!need_x) return {at::Tensor(), at::Tensor(), need_ih ? dw_ih.view({D * G, E}) : at::Tensor(),
+                         need_hh ? d_whh.view({D * G, H}) : at::Tensor(), need_b ? dbias.view({D * G}) : at::Tensor(),
+                         at::Tensor()};
     at::Tensor dx = at::zeros({B, Tx, E}, xs.options());
     AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "fused_lstm_scatter", [&] {
       scatter_steps<scalar_t>(dxs.data_ptr<scalar_t>(), lp, dx.data_ptr<scalar_t>(), D, S, B, Tx, E);
     });
-    return {dx, at::Tensor(), dw_ih.view({D * G, E}), d_whh.view({D * G, H}), dbias.view({D * G}), at::Tensor()};
+    return {dx, at::Tensor(), need_ih ? dw_ih.view({D * G, E}) : at::Tensor(), need_hh ? d_whh.view({D * G, H}) : at::Tensor(),
+            need_b ? dbias.view({D * G}) : at::Tensor(), at::Tensor()};
   }
 };
 

@@ -5,6 +5,8 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/parallel.h"
+
+#include <atomic>
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "support/fixtures.h"
@@ -53,6 +55,24 @@ TEST(Parallel, ChunksCoverTheRangeExactlyOnce) {
   });
   for (int s : seen) ASSERT_EQ(s, 1);
   EXPECT_THROW(parallel_chunks(100000, 10, [](int64_t, int64_t) { throw IoError("worker failed"); }), IoError);
+}
+
+TEST(Parallel, NestedCallsRunSeriallyOnTheirChunksThread) {
+  EXPECT_FALSE(in_parallel_region());
+  std::vector<int> seen(4000, 0);
+  std::atomic<int> nested_chunks{0};
+  parallel_chunks(4, 1, [&](int64_t b, int64_t e) {
+    EXPECT_TRUE(in_parallel_region());
+    for (int64_t i = b; i < e; ++i)
+      parallel_chunks(1000, 1, [&](int64_t b2, int64_t e2) {
+        ++nested_chunks;  // one call covering the whole inner range
+        EXPECT_EQ(e2 - b2, 1000);
+        for (int64_t j = b2; j < e2; ++j) ++seen[i * 1000 + j];
+      });
+  });
+  EXPECT_FALSE(in_parallel_region());
+  EXPECT_EQ(nested_chunks.load(), 4);
+  for (int s : seen) ASSERT_EQ(s, 1);
 }
 
 }  // namespace
