@@ -78,7 +78,13 @@ std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, cons
       data::Batch vb = variants.batch(all);
       models::Encoded enc;
       enc.states = states.narrow(1, 0, vb.ids.size(1));
-      if (set.pair) enc.query = model->encode(model->embed(vb.ids), vb, {}).query;
+      if (set.pair) {
+        // The second text is not changed: its encoding once per instance, repeated per deletion.
+        at::Tensor q = model->encode(model->embed(originals.ids), originals, {}).query;
+        std::vector<int64_t> who;
+        for (const auto& ow : owner) who.push_back(ow.first);
+        enc.query = q.index_select(0, torch::tensor(who, torch::kInt64));
+      }
       at::Tensor p = output_probs(model->decode(enc, vb, {}).logits).contiguous();
       for (int64_t r = 0; r < total; ++r) {
         const auto [i, t] = owner[r];
