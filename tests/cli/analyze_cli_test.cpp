@@ -2,7 +2,6 @@
 // summary.json and report.html out; bad options and missing inputs give one clear message.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,19 +14,7 @@
 namespace lumen {
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
-Result lumen_run(const std::string& args) {
-  const std::string cmd = std::string(LUMEN_BINARY_DIR) + "/lumen " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  return {WEXITSTATUS(pclose(pipe)), out};
-}
+test::CommandResult lumen_run(const std::string& args) { return test::run_lumen(args); }
 
 int64_t lines(const std::string& path) {
   std::ifstream in(path);

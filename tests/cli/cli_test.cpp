@@ -2,7 +2,6 @@
 // and one clear message, a non-zero exit and nothing half-written for each kind of bad input.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 
@@ -14,21 +13,8 @@
 namespace lumen {
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(LUMEN_BINARY_DIR) + "/lumen " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using Result = test::CommandResult;
+Result run(const std::string& args) { return test::run_lumen(args); }
 
 std::string small_csv(const test::TempDir& d) {
   std::string csv = "text,label\n";

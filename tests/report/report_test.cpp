@@ -94,14 +94,10 @@ TEST(Report, RendersEveryFigureInHeadlessChromiumWithoutConsoleErrors) {
   const std::string page = d.file("report.html");
   // Two models: the comparison figures (3) and 5 figures per model.
   write_analysis_report(page, {tiny_analysis("first"), tiny_analysis("second")});
-  const std::string cmd = std::string(LUMEN_SOURCE_DIR) + "/scripts/check-report.sh " + page + " " +
-                          d.file("shot.png") + " 13 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 0) << out;
+  const auto r = test::run_command(std::string(LUMEN_SOURCE_DIR) + "/scripts/check-report.sh " + page + " " +
+                                   d.file("shot.png") + " 13");
+  EXPECT_EQ(r.code, 0) << r.output;
+  const std::string& out = r.output;
   EXPECT_TRUE(path_exists(d.file("shot.png"))) << out;
 }
 

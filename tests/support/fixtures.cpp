@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "core/build_config.h"
 #include "core/rng.h"
 
 namespace lumen::test {
@@ -36,6 +38,18 @@ data::Batch batch_of(const std::vector<std::vector<int64_t>>& a, const std::vect
   batch.labels = torch::tensor(y, torch::kInt64);
   return batch;
 }
+
+CommandResult run_command(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
+CommandResult run_lumen(const std::string& args) { return run_command(std::string(LUMEN_BINARY_DIR) + "/lumen " + args); }
 
 TempDir::TempDir() {
   static int counter = 0;

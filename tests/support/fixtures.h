@@ -40,6 +40,15 @@ class TempDir {
 double max_directional_error(const std::function<at::Tensor(const at::Tensor&)>& f, const at::Tensor& x, int directions = 3,
                              uint64_t seed = 1);
 
+// Runs a shell command; its exit status and stdout + stderr together.
+struct CommandResult {
+  int code;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+// Runs the built `lumen` with `args` (as a shell would split them).
+CommandResult run_lumen(const std::string& args);
+
 // Seeds LibTorch before each test so that model initialisation is reproducible.
 class SeededTest : public ::testing::Test {
  protected:
