@@ -39,27 +39,31 @@ inline double sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
 namespace {
 
-// The kernel body, compiled twice: for the baseline x86-64 and with AVX2/FMA (4 doubles per
-// vector for the exp/log loops), chosen at run time.
+// The kernel body in precision T, compiled for the baseline x86-64 and with AVX2/FMA (4
+// doubles or 8 floats per vector in the exp/log loops), chosen at run time.
+template <typename T>
 __attribute__((always_inline)) inline void optimize_body(const Decision& d, const AdversarialOptions& o,
-                                                         std::vector<double>& theta) {
+                                                         std::vector<double>& theta_io) {
   const int64_t n = d.n, K = o.candidates, C = d.classes;
   if (n == 0) return;
-  const double* S = d.token_logits.data();
-  const double* att = d.attention.data();
-  std::vector<double> a(K * n), la(K * n), g(K * n), m1(K * n, 0.0), v(K * n, 0.0), vmax(K * n, 0.0);
-  std::vector<double> z(C), p(C), gz(C);
-  const double pair_w = K > 1 ? 1.0 / (0.5 * static_cast<double>(K * (K - 1))) : 0.0;
-  double b1t = 1, b2t = 1;
+  const std::vector<T> Sv(d.token_logits.begin(), d.token_logits.end()), attv(d.attention.begin(), d.attention.end());
+  const std::vector<T> bias(d.bias.begin(), d.bias.end()), p0(d.probs.begin(), d.probs.end());
+  std::vector<T> theta(theta_io.begin(), theta_io.end());
+  const T* S = Sv.data();
+  const T* att = attv.data();
+  std::vector<T> a(K * n), la(K * n), g(K * n), m1(K * n, T(0)), v(K * n, T(0)), vmax(K * n, T(0));
+  std::vector<T> z(C), p(C), gz(C);
+  const T pair_w = K > 1 ? T(1.0 / (0.5 * static_cast<double>(K * (K - 1)))) : T(0);
+  T b1t = 1, b2t = 1;
   for (int64_t step = 1; step <= o.steps; ++step) {
     // Candidates: a_k = softmax(theta_k), log a_k = theta_k - logsumexp(theta_k).
     for (int64_t k = 0; k < K; ++k) {
-      const double* th = &theta[k * n];
-      double mx = th[0];
+      const T* th = &theta[k * n];
+      T mx = th[0];
       for (int64_t t = 1; t < n; ++t) mx = std::max(mx, th[t]);
-      double s = 0;
+      T s = 0;
       for (int64_t t = 0; t < n; ++t) s += (a[k * n + t] = std::exp(th[t] - mx));
-      const double lse = mx + std::log(s);
+      const T lse = mx + std::log(s);
       for (int64_t t = 0; t < n; ++t) {
         a[k * n + t] /= s;
         la[k * n + t] = th[t] - lse;
@@ -67,34 +71,34 @@ __attribute__((always_inline)) inline void optimize_body(const Decision& d, cons
     }
     // Gradient of the loss with respect to a.
     for (int64_t k = 0; k < K; ++k) {
-      double* gk = &g[k * n];
-      const double* ak = &a[k * n];
-      const double* lak = &la[k * n];
+      T* gk = &g[k * n];
+      const T* ak = &a[k * n];
+      const T* lak = &la[k * n];
       // -JSD(a_k, att): d/da_t = -0.5 (log a_t - log m_t).
-      for (int64_t t = 0; t < n; ++t) gk[t] = -0.5 * (lak[t] - std::log(0.5 * (ak[t] + att[t])));
+      for (int64_t t = 0; t < n; ++t) gk[t] = -T(0.5) * (lak[t] - std::log(T(0.5) * (ak[t] + att[t])));
       // penalty * relu(TVD(y_k, y) - margin).
-      std::copy(d.bias.begin(), d.bias.end(), z.begin());
+      std::copy(bias.begin(), bias.end(), z.begin());
       for (int64_t t = 0; t < n; ++t)
         for (int64_t c = 0; c < C; ++c) z[c] += ak[t] * S[t * C + c];
-      double mx = z[0];
+      T mx = z[0];
       for (int64_t c = 1; c < C; ++c) mx = std::max(mx, z[c]);
-      double s = 0;
+      T s = 0;
       for (int64_t c = 0; c < C; ++c) s += (p[c] = std::exp(z[c] - mx));
-      double tv = 0;
+      T tv = 0;
       for (int64_t c = 0; c < C; ++c) {
         p[c] /= s;
-        tv += std::fabs(p[c] - d.probs[c]);
+        tv += std::fabs(p[c] - p0[c]);
       }
-      tv *= 0.5;
+      tv *= T(0.5);
       if (tv - o.margin > 0) {
-        double dot = 0;
+        T dot = 0;
         for (int64_t c = 0; c < C; ++c) {
-          gz[c] = o.penalty * 0.5 * sign(p[c] - d.probs[c]);
+          gz[c] = T(o.penalty) * T(0.5) * T(sign(p[c] - p0[c]));
           dot += p[c] * gz[c];
         }
         for (int64_t c = 0; c < C; ++c) gz[c] = p[c] * (gz[c] - dot);
         for (int64_t t = 0; t < n; ++t) {
-          double acc = 0;
+          T acc = 0;
           for (int64_t c = 0; c < C; ++c) acc += S[t * C + c] * gz[c];
           gk[t] += acc;
         }
@@ -103,41 +107,44 @@ __attribute__((always_inline)) inline void optimize_body(const Decision& d, cons
     // -mean_{k<l} JSD(a_k, a_l).
     for (int64_t k = 0; k < K; ++k)
       for (int64_t l = k + 1; l < K; ++l) {
-        const double *ak = &a[k * n], *al = &a[l * n], *lak = &la[k * n], *lal = &la[l * n];
-        double *gk = &g[k * n], *gl = &g[l * n];
+        const T *ak = &a[k * n], *al = &a[l * n], *lak = &la[k * n], *lal = &la[l * n];
+        T *gk = &g[k * n], *gl = &g[l * n];
         for (int64_t t = 0; t < n; ++t) {
-          const double lm = std::log(0.5 * (ak[t] + al[t]));
-          gk[t] -= pair_w * 0.5 * (lak[t] - lm);
-          gl[t] -= pair_w * 0.5 * (lal[t] - lm);
+          const T lm = std::log(T(0.5) * (ak[t] + al[t]));
+          gk[t] -= pair_w * T(0.5) * (lak[t] - lm);
+          gl[t] -= pair_w * T(0.5) * (lal[t] - lm);
         }
       }
     // Through the softmax, then one AMSGrad step.
-    b1t *= kBeta1;
-    b2t *= kBeta2;
-    const double step_size = o.lr / (1 - b1t), bc2 = std::sqrt(1 - b2t);
+    b1t *= T(kBeta1);
+    b2t *= T(kBeta2);
+    const T step_size = T(o.lr) / (1 - b1t), bc2 = std::sqrt(1 - b2t);
     for (int64_t k = 0; k < K; ++k) {
-      const double* ak = &a[k * n];
-      double* gk = &g[k * n];
-      double dot = 0;
+      const T* ak = &a[k * n];
+      T* gk = &g[k * n];
+      T dot = 0;
       for (int64_t t = 0; t < n; ++t) dot += ak[t] * gk[t];
       for (int64_t t = 0; t < n; ++t) {
         const int64_t i = k * n + t;
-        const double gt = ak[t] * (gk[t] - dot);
-        m1[i] = kBeta1 * m1[i] + (1 - kBeta1) * gt;
-        v[i] = kBeta2 * v[i] + (1 - kBeta2) * gt * gt;
+        const T gt = ak[t] * (gk[t] - dot);
+        m1[i] = T(kBeta1) * m1[i] + (1 - T(kBeta1)) * gt;
+        v[i] = T(kBeta2) * v[i] + (1 - T(kBeta2)) * gt * gt;
         vmax[i] = std::max(vmax[i], v[i]);
-        theta[i] -= step_size * m1[i] / (std::sqrt(vmax[i]) / bc2 + kAdamEps);
+        theta[i] -= step_size * m1[i] / (std::sqrt(vmax[i]) / bc2 + T(kAdamEps));
       }
     }
   }
+  std::copy(theta.begin(), theta.end(), theta_io.begin());
 }
 
+template <typename T>
 __attribute__((target("avx2,fma"))) void optimize_avx2(const Decision& d, const AdversarialOptions& o,
                                                       std::vector<double>& theta) {
-  optimize_body(d, o, theta);
+  optimize_body<T>(d, o, theta);
 }
+template <typename T>
 void optimize_baseline(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
-  optimize_body(d, o, theta);
+  optimize_body<T>(d, o, theta);
 }
 
 }  // namespace
@@ -145,8 +152,13 @@ void optimize_baseline(const Decision& d, const AdversarialOptions& o, std::vect
 void adversarial_optimize_fast(const Decision& d, const AdversarialOptions& o, std::vector<double>& theta) {
   if (!d.affine()) throw InvalidArgument("adversarial: the fast kernel needs an affine decoder");
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) optimize_avx2(d, o, theta);
-  else optimize_baseline(d, o, theta);
+  if (o.float32) {
+    if (avx2) optimize_avx2<float>(d, o, theta);
+    else optimize_baseline<float>(d, o, theta);
+  } else {
+    if (avx2) optimize_avx2<double>(d, o, theta);
+    else optimize_baseline<double>(d, o, theta);
+  }
 }
 
 

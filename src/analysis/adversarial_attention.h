@@ -8,7 +8,8 @@
 // TVD exceeds epsilon and keep the one with the largest JSD. JSD uses natural logs.
 //
 // Two optimisers that a test holds equal step for step:
-//   fast:  affine decoders (every single-text model): a hand-written float64 kernel with the
+//   fast:  affine decoders (every single-text model): a hand-written kernel (float32 by default,
+//          or float64) with the
 //          analytic gradient, one instance at a time in cache, instances spread over the cores;
 //   plain: LibTorch autograd over padded batches through the model's decoder (any model;
 //          text pairs always take this path).
@@ -33,6 +34,9 @@ struct AdversarialOptions {
   double init_std = 3.0;
   // Use the fast kernel where the decoder is affine.
   bool fast = true;
+  // The fast kernel's precision: float32 (as the reference implementation, PyTorch float32) or
+  // float64. Selection and the reported JSD / TVD are computed in float64 either way.
+  bool float32 = true;
   void validate() const;
 };
 
