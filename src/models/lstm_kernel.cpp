@@ -95,10 +95,6 @@ void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
   if (error) std::rethrow_exception(error);
 }
 
-template <typename T>
-inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
-}
 
 template <typename T>
 void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, int64_t B, int64_t Tx, int64_t E) {
@@ -115,6 +111,11 @@ void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, i
 }
 
 // Forward recurrence of direction d. xp [S, B, 4H] holds the input projections (+ bias).
+template <typename T>
+inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 // How an inference-only run (leave-one-out) lays out its work; the defaults are training's.
 struct StepPlan {
   // Rows sorted by decreasing length: step s runs rows [0, active[s]) only, and finished rows'
@@ -125,6 +126,11 @@ struct StepPlan {
   const int64_t* out_shift = nullptr;
   // Keep only the last two states and one step of gates (no backward pass follows).
   bool ring = false;
+  // Input projections read in place instead of from xp: row j's step s is the G values at
+  // proj_base + proj_offset[j] + s * proj_stride (elements of the kernel's type).
+  const void* proj_base = nullptr;
+  const int64_t* proj_offset = nullptr;
+  int64_t proj_stride = 0;
 };
 
 template <typename T>
@@ -144,8 +150,14 @@ void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, cons
     if (Bs == 0) break;
     const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
     at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
-    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
     T* g = gp + gs0 * B * G;
+    if (plan.proj_base) {
+      at::mm_out(gs, hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = h W_hh^T, then + the projections
+      const T* base = static_cast<const T*>(plan.proj_base);
+      for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, base + plan.proj_offset[b] + s * plan.proj_stride, G);
+    } else {
+      at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
+    }
     for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
     gs.sigmoid_();
     const T* cprev = cp + hs0 * B * H;
@@ -486,9 +498,11 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
   }
   // Step inputs of the variants, two states and one step of gates per direction; outputs go
   // straight into `out` at each variant's own positions.
+  std::vector<int64_t> proj_offset(D * V);
+  // xp is only read for its step count: the projections come from the original run in place.
   struct {
     at::Tensor xp, hs, cs, gates, tc;
-  } r2{at::empty({D, S2, V, G}, x.options()), at::empty({D, 2, V, H}, x.options()), at::empty({D, 2, V, H}, x.options()),
+  } r2{at::empty({D, S2, 1, 1}, x.options()), at::empty({D, 2, V, H}, x.options()), at::empty({D, 2, V, H}, x.options()),
        at::empty({D, 1, V, G}, x.options()), at::empty({D, 1, V, H}, x.options())};
   at::Tensor out = at::zeros({V, std::max<int64_t>(Tx - 1, 1), D * H}, x.options());
   std::vector<int64_t> out_row(D * V), out_shift(D * V, 0);
@@ -506,7 +520,6 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
       const scalar_t* xp = r.xp[d].data_ptr<scalar_t>();  // [S, B, G] in step order
       const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
       const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();
-      scalar_t* xp2 = r2.xp[d].data_ptr<scalar_t>();  // [S2, V, G]
       scalar_t* h0 = r2.hs[d][0].data_ptr<scalar_t>();
       scalar_t* c0 = r2.cs[d][0].data_ptr<scalar_t>();
       for (int64_t j = 0; j < V; ++j) {
@@ -518,14 +531,16 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
         const int64_t first = d == 0 ? t + 1 : L - t;
         std::copy_n(hs + (skip * B + b) * H, H, h0 + j * H);
         std::copy_n(cs + (skip * B + b) * H, H, c0 + j * H);
-        const int64_t n = sorted_len[d * V + j];
-        for (int64_t s = 0; s < n; ++s) std::copy_n(xp + ((first + s) * B + b) * G, G, xp2 + (s * V + j) * G);
+        proj_offset[d * V + j] = (first * B + b) * G;  // step s reads original step first + s
       }
       StepPlan plan;
       plan.active = active[d].data();
       plan.out_row = out_row.data() + d * V;
       plan.out_shift = out_shift.data() + d * V;
       plan.ring = true;
+      plan.proj_base = xp;
+      plan.proj_offset = proj_offset.data() + d * V;
+      plan.proj_stride = B * G;
       forward_direction<scalar_t>(d, r2.xp[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out,
                                   plan);
     });
