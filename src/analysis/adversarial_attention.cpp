@@ -18,6 +18,8 @@ void AdversarialOptions::validate() const {
   if (!(penalty >= 0)) throw InvalidArgument("adversarial: penalty must be >= 0");
   if (!(margin >= 0 && margin <= 1)) throw InvalidArgument("adversarial: margin must be in [0, 1]");
   if (!(epsilon >= 0 && epsilon <= 1)) throw InvalidArgument("adversarial: epsilon must be in [0, 1]");
+  for (double e : more_epsilons)
+    if (!(e >= 0 && e <= 1)) throw InvalidArgument("adversarial: epsilon must be in [0, 1]");
   if (!(init_std >= 0)) throw InvalidArgument("adversarial: init_std must be >= 0");
 }
 
@@ -284,7 +286,17 @@ std::vector<AdversarialResult> adversarial_attention(models::TextClassifier& mod
   }
   std::vector<AdversarialResult> out;
   out.reserve(B);
-  for (int64_t i = 0; i < B; ++i) out.push_back(adversarial_select(model, ds[i], o, thetas[i]));
+  for (int64_t i = 0; i < B; ++i) {
+    AdversarialResult r = adversarial_select(model, ds[i], o, thetas[i]);
+    r.by_epsilon.push_back({o.epsilon, r.jsd, r.tvd});
+    for (double e : o.more_epsilons) {
+      AdversarialOptions oe = o;
+      oe.epsilon = e;
+      const AdversarialResult re = adversarial_select(model, ds[i], oe, thetas[i]);
+      r.by_epsilon.push_back({e, re.jsd, re.tvd});
+    }
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
 //   plain: LibTorch autograd over padded batches through the model's decoder (any model;
 //          text pairs always take this path).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct AdversarialOptions {
   double margin = 0.01;
   // Selection: candidates whose output TVD exceeds it are dropped.
   double epsilon = 0.05;
+  // More selection thresholds applied to the same candidates (AdversarialResult::by_epsilon).
+  std::vector<double> more_epsilons;
   // Standard deviation of the initial log-attention noise.
   double init_std = 3.0;
   // Use the fast kernel where the decoder is affine.
@@ -45,6 +48,8 @@ struct AdversarialResult {
   double jsd = 0;                 // JSD(selected, original)
   double tvd = 0;                 // output TVD of the selected distribution
   int64_t within_epsilon = 0;     // candidates (of K) whose output TVD <= epsilon
+  // {epsilon, JSD, TVD} of the selection at epsilon and at each of more_epsilons.
+  std::vector<std::array<double, 3>> by_epsilon;
 };
 
 // Initial log-attention [K * n], row k = candidate k, from Rng(seed).

@@ -40,6 +40,7 @@ Json AnalysisOptions::to_json() const {
             {"penalty", a.penalty},
             {"margin", a.margin},
             {"epsilon", a.epsilon},
+            {"more_epsilons", a.more_epsilons},
             {"init_std", a.init_std}}},
           {"seed", seed},
           {"fast", fast},
@@ -241,11 +242,17 @@ Json InstanceRecord::to_json(const std::vector<std::string>& names) const {
     j["permutation"] = {{"median_tvd", permutation->median_tvd},
                         {"mean_tvd", permutation->mean_tvd},
                         {"max_attention", permutation->max_attention}};
-  if (adversarial)
+  if (adversarial) {
     j["adversarial"] = {{"attention", vec(adversarial->attention)},
                         {"jsd", adversarial->jsd},
                         {"tvd", adversarial->tvd},
                         {"within_epsilon", adversarial->within_epsilon}};
+    if (adversarial->by_epsilon.size() > 1) {
+      Json b = Json::array();
+      for (const auto& [e, js, tv] : adversarial->by_epsilon) b.push_back({{"epsilon", e}, {"jsd", js}, {"tvd", tv}});
+      j["adversarial"]["by_epsilon"] = b;
+    }
+  }
   return j;
 }
 
@@ -311,6 +318,24 @@ Json group_summary(const std::vector<const InstanceRecord*>& rs, const AnalysisO
       }
     j["adversarial"] = {{"max_jsd", js.to_json()},
                         {"fraction_jsd_above_0.4", js.v.empty() ? Json(nullptr) : Json(double(far) / js.v.size())}};
+    // The same candidates selected at every requested epsilon.
+    const size_t ne = o.adversarial_options.more_epsilons.size() + 1;
+    if (ne > 1) {
+      Json b = Json::array();
+      for (size_t e = 0; e < ne; ++e) {
+        Moments m;
+        int64_t far_e = 0;
+        for (const auto* r : rs)
+          if (r->adversarial && r->adversarial->by_epsilon.size() == ne) {
+            m.v.push_back(r->adversarial->by_epsilon[e][1]);
+            far_e += r->adversarial->by_epsilon[e][1] > 0.4;
+          }
+        b.push_back({{"epsilon", e == 0 ? o.adversarial_options.epsilon : o.adversarial_options.more_epsilons[e - 1]},
+                     {"max_jsd", m.to_json()},
+                     {"fraction_jsd_above_0.4", m.v.empty() ? Json(nullptr) : Json(double(far_e) / m.v.size())}});
+      }
+      j["adversarial"]["by_epsilon"] = b;
+    }
   }
   return j;
 }

@@ -33,6 +33,7 @@ void register_analyze(CLI::App& app) {
   struct Options {
     std::string run, data, split = "test", out, name;
     std::vector<std::string> only;
+    std::vector<double> epsilons;
     bool plain = false, no_report = false;
     analysis::AnalysisOptions a;
   };
@@ -52,8 +53,10 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--adversarial-lr", ad.lr, "Adam learning rate of the adversarial search")->capture_default_str();
   cmd->add_option("--penalty", ad.penalty, "Weight of the output-TVD penalty")->capture_default_str();
   cmd->add_option("--margin", ad.margin, "Optimisation margin: output TVD above it is penalised")->capture_default_str();
-  cmd->add_option("--epsilon", ad.epsilon, "Selection: adversaries whose output TVD exceeds it are dropped")
-      ->capture_default_str();
+  cmd->add_option("--epsilon", o->epsilons,
+                  "Selection: adversaries whose output TVD exceeds it are dropped; several values "
+                  "(e.g. 0.01,0.05,0.1) select from the same search, the first drives the figures (default 0.05)")
+      ->delimiter(',');
   cmd->add_option("--attention-layer", o->a.attention_layer,
                   "Compare a Transformer self-attention layer with the importances (-1 = pooling attention)")
       ->capture_default_str();
@@ -65,6 +68,10 @@ void register_analyze(CLI::App& app) {
   cmd->callback([o] {
     setup_runtime();
     apply_only(o->a, o->only);
+    if (!o->epsilons.empty()) {
+      o->a.adversarial_options.epsilon = o->epsilons[0];
+      o->a.adversarial_options.more_epsilons.assign(o->epsilons.begin() + 1, o->epsilons.end());
+    }
     o->a.fast = !o->plain;
     o->a.progress = !globals().quiet && !globals().json;
     o->a.validate();

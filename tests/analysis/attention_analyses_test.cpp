@@ -260,6 +260,26 @@ TEST_F(Adversarial, EveryReportedDistributionKeepsTheOutputWithinEpsilon) {
     }
 }
 
+TEST_F(Adversarial, SeveralEpsilonsSelectFromTheSameCandidatesMonotonically) {
+  models::TextClassifier model(tiny_config("average", "additive", false));
+  model->eval();
+  const data::Batch batch = batch_of({kTexts[0], kTexts[2]});
+  std::vector<Decision> ds = {decision_of(model, batch, 0), decision_of(model, batch, 1)};
+  AdversarialOptions o;
+  o.steps = 100;
+  o.epsilon = 0.05;
+  o.more_epsilons = {0.0, 0.01, 0.2};
+  const auto res = adversarial_attention(model, ds, {5, 6}, o);
+  for (const auto& r : res) {
+    ASSERT_EQ(r.by_epsilon.size(), 4u);
+    EXPECT_EQ(r.by_epsilon[0][1], r.jsd);  // the primary selection
+    EXPECT_EQ(r.by_epsilon[1][1], 0.0);    // epsilon 0: only the original qualifies (or an exact tie)
+    EXPECT_LE(r.by_epsilon[2][1], r.by_epsilon[0][1]);  // 0.01 <= 0.05 <= 0.2
+    EXPECT_LE(r.by_epsilon[0][1], r.by_epsilon[3][1]);
+    for (const auto& e : r.by_epsilon) EXPECT_LE(e[2], e[0]);
+  }
+}
+
 TEST_F(Adversarial, RejectsBadOptions) {
   AdversarialOptions o;
   o.candidates = 0;
