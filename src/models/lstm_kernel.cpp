@@ -243,6 +243,18 @@ struct Recurrence {
     AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
                                [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
   }
+  // Gathers direction d's inputs from x [B, Tx, E] into xs [D, S, B, E] in step order, computes
+  // all its input projections in one product, and runs it from zero states.
+  void run_on_inputs(int64_t d, const at::Tensor& x, at::Tensor& xs, const int64_t* len, const at::Tensor& w_ih3,
+                     const at::Tensor& bias2, const at::Tensor& whh_t) {
+    const int64_t S = xs.size(1), B = xs.size(2), E = xs.size(3), G = xp.size(3);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_gather", [&] {
+      gather_steps<scalar_t>(x.data_ptr<scalar_t>(), len, xs.data_ptr<scalar_t>(), d, S, B, x.size(1), E);
+    });
+    at::Tensor xpd = xp[d].view({S * B, G});
+    at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
+    run(d, len, whh_t);
+  }
   // Runs direction d from the initial states already in hs[d][0] and cs[d][0].
   // [B, D*H]: each row's final state per direction, as torch::nn::LSTM's h_n.
   at::Tensor final_h() const {
@@ -282,13 +294,7 @@ class FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     Recurrence r(D, S, B, Tx, H, x.options());
     at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();  // [D, H, 4H]
     at::Tensor bias2 = bias.view({D, G});
-    for_each_direction(D, [&](int64_t d) {
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_gather",
-                                 [&] { gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E); });
-      at::Tensor xpd = r.xp[d].view({S * B, G});
-      at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
-      r.run(d, lp, whh_t);
-    });
+    for_each_direction(D, [&](int64_t d) { r.run_on_inputs(d, x, xs, lp, w_ih3, bias2, whh_t); });
     ctx->save_for_backward({xs, w_ih, w_hh, r.hs, r.cs, r.gates, r.tc, len});
     ctx->saved_data["D"] = D;
     ctx->saved_data["T"] = Tx;
@@ -513,10 +519,7 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
     }
   for_each_direction(D, [&](int64_t d) {
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions", [&] {
-      gather_steps<scalar_t>(x.data_ptr<scalar_t>(), lp, xs.data_ptr<scalar_t>(), d, S, B, Tx, E);
-      at::Tensor xpd = r.xp[d].view({S * B, G});
-      at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());
-      r.run(d, lp, whh_t);
+      r.run_on_inputs(d, x, xs, lp, w_ih3, bias2, whh_t);
       const scalar_t* xp = r.xp[d].data_ptr<scalar_t>();  // [S, B, G] in step order
       const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
       const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();
