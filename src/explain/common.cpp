@@ -1,0 +1,184 @@
+#include "explain/common.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "data/vocab.h"
+
+namespace lumen::explain {
+
+EvalGuard::EvalGuard(models::TextClassifier& model) : model_(model), was_training_(model->is_training()) {
+  model_->eval();
+}
+EvalGuard::~EvalGuard() { model_->train(was_training_); }
+
+at::Tensor targets_tensor(const std::vector<int64_t>& targets) { return torch::tensor(targets, torch::kInt64); }
+
+std::vector<int64_t> resolve_targets(models::TextClassifier& model, const data::Batch& batch, const ExplainOptions& o) {
+  const int64_t classes = model->config().num_classes;
+  if (!o.targets.empty()) {
+    if (static_cast<int64_t>(o.targets.size()) != batch.size())
+      throw InvalidArgument("explain: targets must give one class per row, got " + std::to_string(o.targets.size()) +
+                            " for " + std::to_string(batch.size()) + " rows");
+    for (int64_t t : o.targets)
+      if (t < 0 || t >= classes)
+        throw InvalidArgument("explain: target class must be in [0, " + std::to_string(classes) + "), got " +
+                              std::to_string(t));
+    return o.targets;
+  }
+  torch::NoGradGuard no_grad;
+  const at::Tensor pred = model->forward(batch).logits.argmax(1).contiguous();
+  return std::vector<int64_t>(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
+}
+
+at::Tensor target_probability(const at::Tensor& logits, const at::Tensor& targets) {
+  return torch::softmax(logits, 1).gather(1, targets.view({-1, 1})).squeeze(1);
+}
+
+EmbeddingGradients embedding_gradients(models::TextClassifier& model, const data::Batch& batch, const at::Tensor& emb_a,
+                                       const at::Tensor& emb_b, const at::Tensor& targets,
+                                       const models::ForwardOptions& options) {
+  torch::AutoGradMode grad_mode(true);
+  at::Tensor a = emb_a.detach().requires_grad_(true);
+  at::Tensor b = emb_b.defined() ? emb_b.detach().requires_grad_(true) : at::Tensor();
+  at::Tensor prob = target_probability(model->forward_from_embeddings(a, batch, options, b).logits, targets);
+  std::vector<at::Tensor> inputs = {a};
+  if (b.defined()) inputs.push_back(b);
+  auto grads = torch::autograd::grad({prob.sum()}, inputs, {}, false, false, true);
+  EmbeddingGradients out;
+  out.prob = prob.detach();
+  out.grad_a = grads[0].defined() ? grads[0] : torch::zeros_like(a);
+  if (b.defined()) out.grad_b = grads[1].defined() ? grads[1] : torch::zeros_like(b);
+  return out;
+}
+
+at::Tensor baseline_embeddings(models::TextClassifier& model, const at::Tensor& ids, const at::Tensor& token_mask,
+                               Baseline baseline) {
+  at::Tensor emb = model->embed(ids).detach();
+  at::Tensor repl;
+  switch (baseline) {
+    case Baseline::kZero: repl = torch::zeros_like(emb); break;
+    case Baseline::kPad: repl = model->embed(torch::full_like(ids, data::Vocab::kPad)).detach(); break;
+    case Baseline::kUnk: repl = model->embed(torch::full_like(ids, data::Vocab::kUnk)).detach(); break;
+  }
+  return torch::where(token_mask.unsqueeze(2), repl, emb);
+}
+
+std::vector<std::vector<int64_t>> real_ids(const at::Tensor& ids, const at::Tensor& token_mask) {
+  const at::Tensor id = ids.contiguous();
+  const at::Tensor m = token_mask.contiguous();
+  std::vector<std::vector<int64_t>> out(id.size(0));
+  for (int64_t r = 0; r < id.size(0); ++r) {
+    const int64_t* ip = id[r].data_ptr<int64_t>();
+    const bool* mp = m[r].data_ptr<bool>();
+    for (int64_t t = 0; t < id.size(1); ++t)
+      if (mp[t]) out[r].push_back(ip[t]);
+  }
+  return out;
+}
+
+namespace {
+void pad_text(std::vector<std::vector<int64_t>>& texts, at::Tensor& ids, at::Tensor& lengths, at::Tensor& mask,
+              at::Tensor& token_mask) {
+  for (auto& t : texts)
+    if (t.empty()) t.push_back(data::Vocab::kPad);
+  data::pad_ids(texts, ids, lengths, mask, token_mask);
+}
+}  // namespace
+
+std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Variant>& variants,
+                                          const std::vector<int64_t>& targets, int64_t max_tokens) {
+  const int64_t n = static_cast<int64_t>(variants.size());
+  std::vector<double> out(n, 0.0);
+  if (n == 0) return out;
+  const bool pair = model->config().pair;
+  auto length = [&](int64_t i) {
+    return static_cast<int64_t>(std::max(variants[i].a.size(), pair ? variants[i].b.size() : size_t{0})) + 2;
+  };
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return length(x) < length(y); });
+  // Groups of rows whose padded size stays within max_tokens (at least one row each).
+  std::vector<std::pair<int64_t, int64_t>> groups;
+  for (int64_t begin = 0; begin < n;) {
+    int64_t end = begin + 1;
+    while (end < n && (end - begin + 1) * length(order[end]) <= std::max<int64_t>(max_tokens, 1)) ++end;
+    groups.emplace_back(begin, end);
+    begin = end;
+  }
+  EvalGuard eval(model);
+  parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
+    torch::NoGradGuard no_grad;
+    for (int64_t g = g0; g < g1; ++g) {
+      const auto [begin, end] = groups[g];
+      std::vector<std::vector<int64_t>> a, b;
+      std::vector<int64_t> tg;
+      for (int64_t k = begin; k < end; ++k) {
+        const Variant& v = variants[order[k]];
+        a.push_back(v.a);
+        if (pair) b.push_back(v.b);
+        tg.push_back(targets.at(v.row));
+      }
+      data::Batch batch;
+      pad_text(a, batch.ids, batch.lengths, batch.mask, batch.token_mask);
+      if (pair) pad_text(b, batch.ids_b, batch.lengths_b, batch.mask_b, batch.token_mask_b);
+      const at::Tensor p =
+          target_probability(model->forward_training(batch).logits, targets_tensor(tg)).to(torch::kDouble).contiguous();
+      const double* pp = p.data_ptr<double>();
+      for (int64_t k = begin; k < end; ++k) out[order[k]] = pp[k - begin];
+    }
+  });
+  return out;
+}
+
+std::vector<int64_t> remove_tokens(const std::vector<int64_t>& ids, const std::vector<char>& removed, Removal r) {
+  std::vector<int64_t> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!removed[i]) {
+      out.push_back(ids[i]);
+    } else if (r == Removal::kPad) {
+      out.push_back(data::Vocab::kPad);
+    } else if (r == Removal::kUnk) {
+      out.push_back(data::Vocab::kUnk);
+    }
+  }
+  return out;
+}
+
+at::Tensor scatter_rows(const std::vector<std::vector<double>>& rows, const at::Tensor& token_mask) {
+  at::Tensor out = torch::zeros(token_mask.sizes(), torch::kDouble);
+  const at::Tensor m = token_mask.contiguous();
+  for (int64_t r = 0; r < m.size(0); ++r) {
+    double* op = out[r].data_ptr<double>();
+    const bool* mp = m[r].data_ptr<bool>();
+    size_t k = 0;
+    for (int64_t t = 0; t < m.size(1); ++t)
+      if (mp[t]) {
+        if (k >= rows[r].size()) throw InvalidArgument("explain: fewer scores than tokens in a row");
+        op[t] = rows[r][k++];
+      }
+  }
+  return out;
+}
+
+at::Tensor token_dot(const at::Tensor& x, const at::Tensor& y, const at::Tensor& token_mask) {
+  return ((x.to(torch::kDouble) * y.to(torch::kDouble)).sum(2) * token_mask.to(torch::kDouble)).contiguous();
+}
+
+AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch) {
+  EvalGuard eval(model);
+  torch::NoGradGuard no_grad;
+  models::ModelOutput out = model->forward(batch);
+  AttentionMaps maps;
+  const size_t self_layers = out.pooling_attention.defined() ? out.attentions.size() - 1 : out.attentions.size();
+  for (size_t l = 0; l < self_layers; ++l) maps.layers.push_back(out.attentions[l].to(torch::kDouble));
+  if (out.pooling_attention.defined()) maps.pooling = out.pooling_attention.to(torch::kDouble);
+  return maps;
+}
+
+}  // namespace lumen::explain
