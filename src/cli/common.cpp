@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "core/error.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 
@@ -24,5 +25,33 @@ void info(const std::string& line) {
 }
 
 void print_json(const Json& j) { std::cout << j.dump(2) << "\n"; }
+
+std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,
+                                               const std::string& command) {
+  data::Tokenizer tok(run.tokenizer);
+  std::vector<data::Example> examples(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto& e = examples[i];
+    e.source = "input " + std::to_string(i + 1);
+    std::string first = texts[i], second;
+    if (run.model_config.pair) {
+      const size_t tab = first.find('\t');
+      if (tab == std::string::npos) throw DataError(command + ": " + e.source + ": a pair model needs 'FIRST<TAB>SECOND'");
+      second = first.substr(tab + 1);
+      first = first.substr(0, tab);
+    }
+    try {
+      e.tokens = tok.tokenize(first).tokens;
+      if (run.model_config.pair) e.tokens_b = tok.tokenize(second).tokens;
+    } catch (const DataError& err) {
+      throw DataError(command + ": " + e.source + ": " + err.what());
+    }
+    if (e.tokens.empty() || (run.model_config.pair && e.tokens_b.empty()))
+      throw DataError(command + ": " + e.source + " has no tokens");
+    e.text = first;
+    e.text_b = second;
+  }
+  return examples;
+}
 
 }  // namespace lumen::cli

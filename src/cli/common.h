@@ -5,6 +5,8 @@
 #include <string>
 
 #include "core/json.h"
+#include "data/example.h"
+#include "models/checkpoint.h"
 
 namespace lumen::cli {
 
@@ -28,6 +30,11 @@ void setup_runtime();
 void info(const std::string& line);
 void print_json(const Json& j);
 
+// Examples from texts given on the command line ("FIRST<TAB>SECOND" for pair models), tokenized
+// as the run was; errors name `command` and the input's number. Throws DataError.
+std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,
+                                               const std::string& command);
+
 // One registration function per subcommand file.
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
@@ -36,5 +43,7 @@ void register_data(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
 void register_controls(CLI::App& app);
+void register_explain(CLI::App& app);
+void register_evaluate_explanations(CLI::App& app);
 
 }  // namespace lumen::cli

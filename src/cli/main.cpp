@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   register_analyze(app);
   register_report(app);
   register_controls(app);
+  register_explain(app);
+  register_evaluate_explanations(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,27 +31,7 @@ void register_predict(CLI::App& app) {
         if (!line.empty()) texts.push_back(line);
     }
     if (texts.empty()) throw InvalidArgument("predict: no texts given (pass them as arguments or on stdin)");
-    data::Tokenizer tok(run.tokenizer);
-    std::vector<data::Example> examples(texts.size());
-    for (size_t i = 0; i < texts.size(); ++i) {
-      auto& e = examples[i];
-      e.source = "input " + std::to_string(i + 1);
-      std::string first = texts[i], second;
-      if (run.model_config.pair) {
-        const size_t tab = first.find('\t');
-        if (tab == std::string::npos) throw DataError("predict: " + e.source + ": a pair model needs 'FIRST<TAB>SECOND'");
-        second = first.substr(tab + 1);
-        first = first.substr(0, tab);
-      }
-      try {
-        e.tokens = tok.tokenize(first).tokens;
-        if (run.model_config.pair) e.tokens_b = tok.tokenize(second).tokens;
-      } catch (const DataError& err) {
-        throw DataError("predict: " + e.source + ": " + err.what());
-      }
-      if (e.tokens.empty() || (run.model_config.pair && e.tokens_b.empty()))
-        throw DataError("predict: " + e.source + " has no tokens");
-    }
+    std::vector<data::Example> examples = examples_from_texts(run, texts, "predict");
     std::vector<const data::Example*> ptrs;
     for (auto& e : examples) ptrs.push_back(&e);
     torch::NoGradGuard no_grad;

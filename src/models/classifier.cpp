@@ -55,7 +55,8 @@ Encoded TextClassifierImpl::encode(const at::Tensor& embeddings, const data::Bat
     throw InvalidArgument("model: embeddings must be [B, T, E] matching the batch");
   Encoded enc;
   enc.embeddings = embeddings;
-  EncoderOutput eo = encoder_->encode(embeddings, batch.mask, batch.lengths, options);
+  EncoderOutput eo = edit_ ? encoder_->encode(embeddings, batch.mask, batch.lengths, with_edit(options))
+                           : encoder_->encode(embeddings, batch.mask, batch.lengths, options);
   enc.states = eo.states;
   enc.self_attentions = std::move(eo.attentions);
   if (config_.pair) {
@@ -72,7 +73,15 @@ at::Tensor TextClassifierImpl::decoder(const at::Tensor& context, const at::Tens
   return z;
 }
 
-ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& batch, const ForwardOptions& options) {
+ForwardOptions TextClassifierImpl::with_edit(const ForwardOptions& options) const {
+  ForwardOptions o = options;
+  if (!o.edit) o.edit = edit_;
+  return o;
+}
+
+ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& batch, const ForwardOptions& given) {
+  const ForwardOptions edited = edit_ ? with_edit(given) : ForwardOptions();
+  const ForwardOptions& options = edit_ ? edited : given;
   ModelOutput out;
   out.embeddings = enc.embeddings;
   out.embeddings_b = enc.embeddings_b;

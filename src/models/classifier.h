@@ -67,6 +67,12 @@ class TextClassifierImpl : public torch::nn::Module {
   at::Tensor deletion_states(const data::Batch& batch, const std::vector<std::array<int64_t, 2>>& deletions);
   bool has_pooling_attention() const { return config_.pooling == "attention"; }
 
+  // A persistent attention edit applied in every forward pass (ForwardOptions::edit) until
+  // cleared with an empty function; the parameters are untouched.
+  using AttentionEdit = std::function<at::Tensor(const at::Tensor&, int64_t)>;
+  void set_attention_edit(AttentionEdit edit) { edit_ = std::move(edit); }
+  const AttentionEdit& attention_edit() const { return edit_; }
+
   // [B, T] ids -> [B, T, E].
   at::Tensor embed(const at::Tensor& ids);
   const ModelConfig& config() const { return config_; }
@@ -80,6 +86,9 @@ class TextClassifierImpl : public torch::nn::Module {
   ModelConfig config_;
   std::shared_ptr<EncoderImpl> encoder_, encoder_b_;
   TokenAttention attention_{nullptr};
+  AttentionEdit edit_;
+  // `options` with the model's persistent edit (when the caller set none).
+  ForwardOptions with_edit(const ForwardOptions& options) const;
   torch::nn::Linear out_{nullptr}, out_p_{nullptr}, out_q_{nullptr};
 };
 TORCH_MODULE(TextClassifier);

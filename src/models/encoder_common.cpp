@@ -30,6 +30,7 @@ at::Tensor apply_interventions(const at::Tensor& w, const ForwardOptions& option
       out = out * v;
     }
   }
+  if (options.edit) out = options.edit(out, layer);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace lumen::models {
@@ -28,6 +29,10 @@ struct ForwardOptions {
   // Diagnostic negative control: softmax over every position, padding included. A correct
   // model never sets it; the padding-invariance test shows it breaks invariance.
   bool ignore_padding_mask = false;
+  // Applied to every attention map after the interventions, with the layer as above (-1: the
+  // pooling attention). A persistent edit of attention set on the model (`lumen explain
+  // --set-attention`, TextClassifierImpl::set_attention_edit) arrives here; empty: none.
+  std::function<at::Tensor(const at::Tensor& weights, int64_t layer)> edit;
 };
 
 struct ModelOutput {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "report/page.h"
 
 namespace lumen::report {
 
@@ -33,10 +34,5 @@ std::string render_analysis_report(const std::vector<AnalysisData>& analyses, co
 // Writes render_analysis_report(...) atomically to `path`.
 void write_analysis_report(const std::string& path, const std::vector<AnalysisData>& analyses,
                            const ReportExtras& extras = {}, const std::string& title = "");
-
-// JSON text safe inside a <script> element: <, > and & become \u003c, \u003e, \u0026.
-std::string script_safe_json(const Json& j);
-// &, <, >, " and ' escaped for HTML text and attributes.
-std::string html_escape(const std::string& s);
 
 }  // namespace lumen::report
