@@ -51,7 +51,7 @@ struct ExplainOptions {
   // flat in `steps`: one chunk is alive at a time.
   int64_t chunk = 0;
   // Padded positions per forward pass of any batched method (bounds memory on long inputs).
-  int64_t max_tokens = 1 << 16;
+  int64_t max_tokens = 1 << 14;
   // SmoothGrad: noisy samples and the noise standard deviation as a fraction of the standard
   // deviation of the embedding matrix.
   int64_t noise_samples = 20;
