@@ -181,4 +181,30 @@ AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& b
   return maps;
 }
 
+std::vector<at::Tensor> row_layers(const AttentionMaps& maps, int64_t r, int64_t n, int64_t head) {
+  std::vector<at::Tensor> layers;
+  for (const auto& l : maps.layers) {
+    if (head >= l.size(1))
+      throw InvalidArgument("explain: head must be < " + std::to_string(l.size(1)) + ", got " + std::to_string(head));
+    layers.push_back((head < 0 ? l[r].mean(0) : l[r][head]).narrow(0, 0, n).narrow(1, 0, n).contiguous());
+  }
+  return layers;
+}
+
+at::Tensor row_output(const AttentionMaps& maps, int64_t r, int64_t n) {
+  if (maps.pooling.defined()) return maps.pooling[r].narrow(0, 0, n).contiguous();
+  at::Tensor top = torch::zeros({n}, torch::kDouble);
+  top[0] = 1.0;
+  return top;
+}
+
+InputGradients input_gradients(models::TextClassifier& model, const data::Batch& batch,
+                               const std::vector<int64_t>& targets) {
+  InputGradients g;
+  g.emb_a = model->embed(batch.ids).detach();
+  if (batch.pair()) g.emb_b = model->embed(batch.ids_b).detach();
+  g.grads = embedding_gradients(model, batch, g.emb_a, g.emb_b, targets_tensor(targets));
+  return g;
+}
+
 }  // namespace lumen::explain

@@ -76,4 +76,19 @@ struct AttentionMaps {
 };
 AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch);
 
+// Row r's self-attention layers over its n non-padding positions ([n, n] each; one head, or the
+// mean over heads for head < 0), and the distribution the output reads at the top: the pooling
+// attention, or a one-hot row at <s> for models pooled at <s>. float64.
+std::vector<at::Tensor> row_layers(const AttentionMaps& maps, int64_t r, int64_t n, int64_t head);
+at::Tensor row_output(const AttentionMaps& maps, int64_t r, int64_t n);
+
+// Embeddings of both texts (b undefined for single texts) and the gradient of the target
+// probabilities with respect to them, at the input itself.
+struct InputGradients {
+  at::Tensor emb_a, emb_b;
+  EmbeddingGradients grads;
+};
+InputGradients input_gradients(models::TextClassifier& model, const data::Batch& batch,
+                               const std::vector<int64_t>& targets);
+
 }  // namespace lumen::explain

@@ -160,17 +160,13 @@ class Flow : public Explainer {
         throw InvalidArgument("flow: a text of " + std::to_string(n - 2) + " tokens is longer than the limit of " +
                               std::to_string(o.max_flow_tokens) +
                               " (one max-flow per token over the whole layer graph; raise --max-flow-tokens)");
-      at::Tensor top = maps.pooling.defined() ? maps.pooling[r].narrow(0, 0, n).contiguous()
-                                              : torch::zeros({n}, torch::kDouble).index_fill_(0, torch::tensor({0}), 1.0);
+      const at::Tensor top = row_output(maps, r, n);
       if (maps.layers.empty()) {
         out.scores[r].narrow(0, 0, n).copy_(top);
         continue;
       }
-      std::vector<at::Tensor> layers;
-      for (const auto& l : maps.layers)
-        layers.push_back((o.head < 0 ? l[r].mean(0) : l[r][o.head]).narrow(0, 0, n).narrow(1, 0, n));
       const std::vector<double> cap(top.data_ptr<double>(), top.data_ptr<double>() + n);
-      out.scores[r].narrow(0, 0, n).copy_(torch::tensor(flow_to_output(layers, cap), torch::kDouble));
+      out.scores[r].narrow(0, 0, n).copy_(torch::tensor(flow_to_output(row_layers(maps, r, n, o.head), cap), torch::kDouble));
     }
     out.scores = (out.scores * batch.token_mask.to(torch::kDouble)).contiguous();
     return out;

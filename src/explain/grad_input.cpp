@@ -20,11 +20,9 @@ class GradInput : public Explainer {
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
-    const at::Tensor emb_a = model->embed(batch.ids).detach();
-    const at::Tensor emb_b = batch.pair() ? model->embed(batch.ids_b).detach() : at::Tensor();
-    const auto g = embedding_gradients(model, batch, emb_a, emb_b, targets_tensor(out.targets));
-    out.scores = token_dot(g.grad_a, emb_a, batch.token_mask);
-    if (batch.pair()) out.scores_b = token_dot(g.grad_b, emb_b, batch.token_mask_b);
+    const auto in = input_gradients(model, batch, out.targets);
+    out.scores = token_dot(in.grads.grad_a, in.emb_a, batch.token_mask);
+    if (batch.pair()) out.scores_b = token_dot(in.grads.grad_b, in.emb_b, batch.token_mask_b);
     return out;
   }
 };

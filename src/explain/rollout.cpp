@@ -46,15 +46,9 @@ class Rollout : public Explainer {
     const at::Tensor lengths = batch.lengths.contiguous();
     for (int64_t r = 0; r < B; ++r) {
       const int64_t n = lengths[r].item<int64_t>();
-      at::Tensor top = maps.pooling.defined() ? maps.pooling[r].narrow(0, 0, n)
-                                              : torch::zeros({n}, torch::kDouble).index_fill_(0, torch::tensor({0}), 1.0);
+      const at::Tensor top = row_output(maps, r, n);
       at::Tensor scores = top;
-      if (!maps.layers.empty()) {
-        std::vector<at::Tensor> layers;
-        for (const auto& l : maps.layers)
-          layers.push_back((o.head < 0 ? l[r].mean(0) : l[r][o.head]).narrow(0, 0, n).narrow(1, 0, n));
-        scores = top.unsqueeze(0).mm(rollout_matrix(layers)).squeeze(0);
-      }
+      if (!maps.layers.empty()) scores = top.unsqueeze(0).mm(rollout_matrix(row_layers(maps, r, n, o.head))).squeeze(0);
       out.scores[r].narrow(0, 0, n).copy_(scores);
     }
     out.scores = (out.scores * batch.token_mask.to(torch::kDouble)).contiguous();

@@ -19,9 +19,7 @@ class Saliency : public Explainer {
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
-    const at::Tensor emb_a = model->embed(batch.ids).detach();
-    const at::Tensor emb_b = batch.pair() ? model->embed(batch.ids_b).detach() : at::Tensor();
-    const auto g = embedding_gradients(model, batch, emb_a, emb_b, targets_tensor(out.targets));
+    const auto g = input_gradients(model, batch, out.targets).grads;
     out.scores = (g.grad_a.to(torch::kDouble).norm(2, 2) * batch.token_mask.to(torch::kDouble)).contiguous();
     if (batch.pair()) out.scores_b = (g.grad_b.to(torch::kDouble).norm(2, 2) * batch.token_mask_b.to(torch::kDouble)).contiguous();
     return out;
