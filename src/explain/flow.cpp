@@ -79,14 +79,12 @@ class MaxFlow {
   std::vector<double> cap_, flow_;
 };
 
-// Residual-adjusted layers (rows renormalised), as rollout uses them.
+// Residual-adjusted layers, as rollout uses them.
 std::vector<at::Tensor> adjusted(const std::vector<at::Tensor>& layers) {
   std::vector<at::Tensor> out;
   for (const auto& a : layers) {
-    const int64_t n = a.size(0);
-    if (a.dim() != 2 || a.size(1) != n) throw InvalidArgument("flow: layers must be [n, n]");
-    at::Tensor h = 0.5 * a.to(torch::kDouble) + 0.5 * torch::eye(n, torch::kDouble);
-    out.push_back((h / h.sum(1, true)).contiguous());
+    if (a.dim() != 2 || a.size(1) != a.size(0)) throw InvalidArgument("flow: layers must be [n, n]");
+    out.push_back(residual_adjusted(a));
   }
   return out;
 }

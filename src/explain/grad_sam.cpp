@@ -29,13 +29,14 @@ class GradSam : public Explainer {
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
     const std::vector<int64_t> layers = covered_layers(model, o);
-    const AttentionMaps maps = attention_maps(model, batch);
     torch::AutoGradMode grad_mode(true);
     models::ForwardOptions fo;
     std::vector<at::Tensor> scales;
+    const int64_t B = batch.size(), T = batch.ids.size(1), H = model->config().heads;
     for (int64_t l : layers) {
-      const at::Tensor& a = l < 0 ? maps.pooling : maps.layers[l];
-      scales.push_back(torch::ones(a.sizes(), model->embedding->weight.options()).requires_grad_(true));
+      // Shapes of the pooling attention [B, T] and a self-attention layer [B, H, T, T].
+      const std::vector<int64_t> shape = l < 0 ? std::vector<int64_t>{B, T} : std::vector<int64_t>{B, H, T, T};
+      scales.push_back(torch::ones(shape, model->embedding->weight.options()).requires_grad_(true));
       fo.interventions.push_back({models::AttentionIntervention::Mode::kScale, l, scales.back()});
     }
     const at::Tensor prob =

@@ -25,6 +25,16 @@ std::unique_ptr<Explainer> make_kernel_shap_explainer();    // kernel_shap.cpp
 std::unique_ptr<Explainer> make_grad_sam_explainer();       // grad_sam.cpp
 std::unique_ptr<Explainer> make_att_attr_explainer();       // att_attr.cpp
 
+// Occlusion by windows of `ngram` tokens (occlusion.cpp): a token's score is the mean drop
+// p(target | x) - p(target | x without the window) over the windows covering it; ngram = 1 is
+// leave-one-out. `full_probs` (optional) receives p(target | x) per row.
+BatchAttribution window_drops(models::TextClassifier& model, const data::Batch& batch, const ExplainOptions& o,
+                              int64_t ngram, std::vector<double>* full_probs);
+
+// The residual-adjusted layer of rollout and flow: 0.5 A + 0.5 I with rows renormalised
+// (A [n, n], float64).
+at::Tensor residual_adjusted(const at::Tensor& a);
+
 // Integrated gradients of a scalar function f (rows [k, ...] -> [k]) at x from `baseline`
 // along the straight path, midpoint Riemann sum with `steps` points evaluated `chunk` at a time
 // (0: all at once): (x - x') * mean_j grad f(x' + a_j (x - x')), a_j = (j + 1/2) / steps.

@@ -12,15 +12,18 @@
 
 namespace lumen::explain {
 
+at::Tensor residual_adjusted(const at::Tensor& a) {
+  const at::Tensor h = 0.5 * a.to(torch::kDouble) + 0.5 * torch::eye(a.size(0), torch::kDouble);
+  return (h / h.sum(1, true)).contiguous();
+}
+
 at::Tensor rollout_matrix(const std::vector<at::Tensor>& layers) {
   if (layers.empty()) throw InvalidArgument("rollout: at least one layer is needed");
   const int64_t n = layers[0].size(0);
   at::Tensor R = torch::eye(n, torch::kDouble);
   for (const auto& a : layers) {
     if (a.dim() != 2 || a.size(0) != n || a.size(1) != n) throw InvalidArgument("rollout: layers must be [n, n]");
-    at::Tensor h = 0.5 * a.to(torch::kDouble) + 0.5 * torch::eye(n, torch::kDouble);
-    h = h / h.sum(1, true);
-    R = h.mm(R);
+    R = residual_adjusted(a).mm(R);
   }
   return R;
 }

@@ -177,7 +177,27 @@ TEST(Flow, MaxFlowIsBoundedByRolloutsPathCapacitiesAndNeverNegative) {
   EXPECT_GT(total, 0.0);
 }
 
-// y(S) = target probability with every attention of `model` scaled by S (S = 1: the model).
+// Central differences (eps 1e-6) of p(target | row 0) in every entry of the scale S applied to
+// attention `layer` (-1: pooling), at S = `scale`.
+at::Tensor scale_gradient_fd(models::TextClassifier& model, const data::Batch& batch, int64_t layer, int64_t target,
+                             const at::Tensor& scale) {
+  auto y = [&](const at::Tensor& s) {
+    models::ForwardOptions fo;
+    fo.interventions.push_back({models::AttentionIntervention::Mode::kScale, layer, s});
+    torch::NoGradGuard g;
+    return torch::softmax(model->forward(batch, fo).logits, 1)[0][target].item<double>();
+  };
+  at::Tensor fd = torch::zeros(scale.sizes(), torch::kDouble);
+  const double eps = 1e-6;
+  for (int64_t i = 0; i < scale.numel(); ++i) {
+    at::Tensor sp = scale.clone(), sm = scale.clone();
+    sp.view({-1})[i] += eps;
+    sm.view({-1})[i] -= eps;
+    fd.view({-1})[i] = (y(sp) - y(sm)) / (2 * eps);
+  }
+  return fd;
+}
+
 TEST(GradSam, EqualsRectifiedFiniteDifferencesOfTheAttentionScale) {
   torch::manual_seed(2);
   models::TextClassifier model(tiny_config("transformer", "additive", false, 3));
@@ -195,21 +215,7 @@ TEST(GradSam, EqualsRectifiedFiniteDifferencesOfTheAttentionScale) {
   const std::vector<int64_t> layers = {0, 1, -1};
   for (int64_t l : layers) {
     const at::Tensor a = l < 0 ? maps.pooling : maps.layers[l];
-    at::Tensor fd = torch::zeros(a.sizes(), torch::kDouble);
-    auto y = [&](const at::Tensor& s) {
-      models::ForwardOptions fo;
-      fo.interventions.push_back({models::AttentionIntervention::Mode::kScale, l, s});
-      torch::NoGradGuard g;
-      return torch::softmax(model->forward(batch, fo).logits, 1)[0][1].item<double>();
-    };
-    const double eps = 1e-6;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      at::Tensor sp = torch::ones(a.sizes(), torch::kDouble), sm = sp.clone();
-      sp.view({-1})[i] += eps;
-      sm.view({-1})[i] -= eps;
-      fd.view({-1})[i] = (y(sp) - y(sm)) / (2 * eps);
-    }
-    at::Tensor r = torch::relu(fd);
+    at::Tensor r = torch::relu(scale_gradient_fd(model, batch, l, 1, torch::ones(a.sizes(), torch::kDouble)));
     if (r.dim() == 4) r = (r.mean(1) * batch.mask.to(torch::kDouble).unsqueeze(2)).sum(1);
     expected += r[0];
   }
@@ -231,22 +237,10 @@ TEST(AttAttr, EqualsARiemannSumOfFiniteDifferencesAndIsComplete) {
   const auto res = make_explainer("att_attr")->explain(model, batch, o);
   const AttentionMaps maps = attention_maps(model, batch);
   const at::Tensor a = maps.layers[1];
-  auto y = [&](const at::Tensor& s) {
-    models::ForwardOptions fo;
-    fo.interventions.push_back({models::AttentionIntervention::Mode::kScale, 1, s});
-    torch::NoGradGuard g;
-    return torch::softmax(model->forward(batch, fo).logits, 1)[0][2].item<double>();
-  };
   at::Tensor attr = torch::zeros(a.sizes(), torch::kDouble);
-  const double eps = 1e-6;
   for (int64_t j = 0; j < o.steps; ++j) {
     const double alpha = (j + 0.5) / o.steps;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      at::Tensor sp = torch::full(a.sizes(), alpha, torch::kDouble), sm = sp.clone();
-      sp.view({-1})[i] += eps;
-      sm.view({-1})[i] -= eps;
-      attr.view({-1})[i] += (y(sp) - y(sm)) / (2 * eps) / o.steps;
-    }
+    attr += scale_gradient_fd(model, batch, 1, 2, torch::full(a.sizes(), alpha, torch::kDouble)) / o.steps;
   }
   const at::Tensor expected =
       (attr.mean(1) * batch.mask.to(torch::kDouble).unsqueeze(2)).sum(1)[0] * batch.token_mask[0].to(torch::kDouble);
