@@ -131,6 +131,8 @@ struct StepPlan {
   const void* proj_base = nullptr;
   const int64_t* proj_offset = nullptr;
   int64_t proj_stride = 0;
+  // When set, every row's step 0 reads these G values instead (a replaced token).
+  const void* first_proj = nullptr;
 };
 
 template <typename T>
@@ -154,7 +156,10 @@ void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, cons
     if (plan.proj_base) {
       at::mm_out(gs, hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = h W_hh^T, then + the projections
       const T* base = static_cast<const T*>(plan.proj_base);
-      for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, base + plan.proj_offset[b] + s * plan.proj_stride, G);
+      if (s == 0 && plan.first_proj)
+        for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, static_cast<const T*>(plan.first_proj), G);
+      else
+        for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, base + plan.proj_offset[b] + s * plan.proj_stride, G);
     } else {
       at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
     }
@@ -432,6 +437,69 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
   }
 };
 
+// From given per-position input projections (attributions along a path of inputs: the
+// projections are linear in the input, so a path of inputs is a path of projections). proj
+// [B, T, D*4H] holds x W_ih^T + bias with each direction's 4H values together; its gradient is
+// the pre-activation gradient dG scattered back to the positions.
+class FusedLstmProjFunction : public torch::autograd::Function<FusedLstmProjFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, at::Tensor proj, at::Tensor w_hh, at::Tensor lengths, int64_t D) {
+    const int64_t B = proj.size(0), Tx = proj.size(1), H = w_hh.size(1), G = 4 * H;
+    at::Tensor len = lengths.to(torch::kInt64).contiguous();
+    const int64_t* lp = len.data_ptr<int64_t>();
+    int64_t S = 0;
+    for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
+    const at::Tensor pc = proj.contiguous();
+    Recurrence r(D, S, B, Tx, H, proj.options());
+    at::Tensor whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();
+    for_each_direction(D, [&](int64_t d) {
+      AT_DISPATCH_FLOATING_TYPES(proj.scalar_type(), "fused_lstm_proj_forward", [&] {
+        const scalar_t* pp = pc.data_ptr<scalar_t>();
+        scalar_t* xq = r.xp[d].data_ptr<scalar_t>();
+        for (int64_t s = 0; s < S; ++s)
+          for (int64_t b = 0; b < B; ++b) {
+            scalar_t* dst = xq + (s * B + b) * G;
+            if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
+            else std::copy_n(pp + (b * Tx + position(d, s, lp[b])) * D * G + d * G, G, dst);
+          }
+      });
+      r.run(d, lp, whh_t);
+    });
+    ctx->save_for_backward({w_hh, r.hs, r.cs, r.gates, r.tc, len});
+    ctx->saved_data["D"] = D;
+    ctx->saved_data["T"] = Tx;
+    return {r.out, r.final_h()};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor w_hh = saved[0], hs = saved[1], cs = saved[2], gates = saved[3], tc = saved[4], len = saved[5];
+    const int64_t D = ctx->saved_data["D"].toInt(), Tx = ctx->saved_data["T"].toInt();
+    const int64_t S = gates.size(1), B = gates.size(2), H = w_hh.size(1), G = 4 * H;
+    RecurrenceGrads rg(grads, D, S, B, H, cs.options());
+    const at::Tensor whh = w_hh.view({D, G, H});
+    const bool need_hh = ctx->needs_input_grad(1);
+    at::Tensor d_whh = need_hh ? at::empty({D, G, H}, cs.options()) : at::Tensor();
+    at::Tensor dproj = at::zeros({B, Tx, D * G}, cs.options());
+    const int64_t* lp = len.data_ptr<int64_t>();
+    for_each_direction(D, [&](int64_t d) {
+      rg.run(d, lp, whh, cs, gates, tc);
+      if (need_hh) {
+        at::Tensor dwhh_d = d_whh[d];
+        at::mm_out(dwhh_d, rg.dG[d].view({S * B, G}).t(), hs[d].narrow(0, 0, S).reshape({S * B, H}));
+      }
+      AT_DISPATCH_FLOATING_TYPES(cs.scalar_type(), "fused_lstm_proj_backward", [&] {
+        const scalar_t* gp = rg.dG[d].data_ptr<scalar_t>();
+        scalar_t* dp = dproj.data_ptr<scalar_t>();
+        for (int64_t s = 0; s < S; ++s)
+          for (int64_t b = 0; b < B; ++b)
+            if (s < lp[b]) std::copy_n(gp + (s * B + b) * G, G, dp + (b * Tx + position(d, s, lp[b])) * D * G + d * G);
+      });
+    });
+    return {dproj, need_hh ? d_whh.view({D * G, H}) : at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
 // B rows of T positions of E-dimensional inputs.
 void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                   const at::Tensor& bias, int64_t D) {
@@ -456,9 +524,26 @@ LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::
   return {out[0], out[1]};
 }
 
+LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& lengths, const at::Tensor& w_hh,
+                                int64_t directions) {
+  if (proj.dim() != 3) throw InvalidArgument("lstm: projections must be [B, T, D*4H]");
+  const int64_t D = directions, H = w_hh.size(1);
+  if (D != 1 && D != 2) throw InvalidArgument("lstm: directions must be 1 or 2, got " + std::to_string(D));
+  if (proj.size(2) != D * 4 * H || w_hh.size(0) != D * 4 * H)
+    throw InvalidArgument("lstm: projection and weight shapes do not match the hidden size");
+  const at::Tensor len = lengths.cpu();
+  if (len.numel() != proj.size(0)) throw InvalidArgument("lstm: lengths must have one entry per row");
+  const int64_t lo = len.min().item<int64_t>(), hi = len.max().item<int64_t>();
+  if (lo < 1 || hi > proj.size(1))
+    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(proj.size(1)) + "], got [" +
+                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  auto out = FusedLstmProjFunction::apply(proj, w_hh, len, D);
+  return {out[0], out[1]};
+}
+
 at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& lengths, const at::Tensor& w_ih,
                                 const at::Tensor& w_hh, const at::Tensor& bias, int64_t D,
-                                const std::vector<std::array<int64_t, 2>>& deletions) {
+                                const std::vector<std::array<int64_t, 2>>& deletions, const at::Tensor& replacement) {
   if (x_in.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
   check_inputs(x_in.size(0), x_in.size(1), x_in.size(2), lengths, w_ih, w_hh, bias, D);
   torch::NoGradGuard no_grad;
@@ -468,8 +553,14 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
   const int64_t* lp = len.data_ptr<int64_t>();
   int64_t S = 0;
   for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
+  // Replacement keeps the length: position t reads `replacement` and both directions re-run
+  // from t (forward from the state before t, reverse from the state after t).
+  const bool replace = replacement.defined();
+  if (replace && (replacement.dim() != 1 || replacement.size(0) != E))
+    throw InvalidArgument("lstm: the replacement must be one input vector of size " + std::to_string(E));
+  const int64_t keep = replace ? 0 : 1;  // positions a variant loses
   for (const auto& [b, t] : deletions)
-    if (b < 0 || b >= B || t < 0 || t >= lp[b] || lp[b] < 2)
+    if (b < 0 || b >= B || t < 0 || t >= lp[b] || lp[b] < 1 + keep)
       throw InvalidArgument("lstm: deletion (" + std::to_string(b) + ", " + std::to_string(t) + ") is outside the batch");
   // 1. The original sequences, keeping every state and input projection.
   at::Tensor xs = at::empty({D, S, B, E}, x.options());
@@ -487,9 +578,9 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
   int64_t S2 = 1;
   for (int64_t v = 0; v < V; ++v) {
     const auto [b, t] = deletions[v];
-    len2[v] = lp[b] - 1 - t;
-    if (D == 2) len2[V + v] = t;
-    S2 = std::max({S2, lp[b] - 1 - t, t});
+    len2[v] = lp[b] - keep - t;
+    if (D == 2) len2[V + v] = t + 1 - keep;
+    S2 = std::max({S2, len2[v], D == 2 ? len2[V + v] : int64_t(1)});
   }
   std::vector<std::vector<int64_t>> order(D, std::vector<int64_t>(V));
   for (int64_t d = 0; d < D; ++d) {
@@ -510,7 +601,11 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
     at::Tensor xp, hs, cs, gates, tc;
   } r2{at::empty({D, S2, 1, 1}, x.options()), at::empty({D, 2, V, H}, x.options()), at::empty({D, 2, V, H}, x.options()),
        at::empty({D, 1, V, G}, x.options()), at::empty({D, 1, V, H}, x.options())};
-  at::Tensor out = at::zeros({V, std::max<int64_t>(Tx - 1, 1), D * H}, x.options());
+  at::Tensor out = at::zeros({V, std::max<int64_t>(Tx - keep, 1), D * H}, x.options());
+  // The replacement's input projection per direction [D, G].
+  const at::Tensor replaced_proj =
+      replace ? (at::matmul(w_ih3, replacement.detach().to(x.scalar_type()).contiguous()) + bias2).contiguous()
+              : at::Tensor();
   std::vector<int64_t> out_row(D * V), out_shift(D * V, 0);
   for (int64_t d = 0; d < D; ++d)
     for (int64_t j = 0; j < V; ++j) {
@@ -530,8 +625,9 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
         const int64_t L = lp[b];
         // Steps of the original run that this variant reuses before its own steps start.
         const int64_t skip = d == 0 ? t : L - 1 - t;
-        // Original step feeding the variant's step s (forward: position t+1+s; reverse: position t-1-s).
-        const int64_t first = d == 0 ? t + 1 : L - t;
+        // Original step feeding the variant's step s (deletion, forward: position t+1+s; reverse:
+        // position t-1-s; replacement: the same positions one step later, step 0 reads `first`).
+        const int64_t first = skip + keep;
         std::copy_n(hs + (skip * B + b) * H, H, h0 + j * H);
         std::copy_n(cs + (skip * B + b) * H, H, c0 + j * H);
         proj_offset[d * V + j] = (first * B + b) * G;  // step s reads original step first + s
@@ -544,22 +640,24 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
       plan.proj_base = xp;
       plan.proj_offset = proj_offset.data() + d * V;
       plan.proj_stride = B * G;
+      if (replace) plan.first_proj = replaced_proj[d].data_ptr<scalar_t>();
       forward_direction<scalar_t>(d, r2.xp[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out,
                                   plan);
     });
   });
   // 3. The unchanged halves: variant position u < t keeps the original forward state, u >= t
-  // (original position u + 1) the original reverse state.
+  // (original position u + 1) the original reverse state; with replacement, u > t keeps the
+  // original reverse state at u.
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions_assemble", [&] {
     const scalar_t* o1 = r.out.data_ptr<scalar_t>();  // [B, Tx, D*H]
     scalar_t* op = out.data_ptr<scalar_t>();
     const int64_t T1 = out.size(1);
     for (int64_t v = 0; v < V; ++v) {
       const auto [b, t] = deletions[v];
-      for (int64_t u = 0; u + 1 < lp[b]; ++u) {
+      for (int64_t u = 0; u + keep < lp[b]; ++u) {
         scalar_t* dst = op + (v * T1 + u) * D * H;
         if (u < t) std::copy_n(o1 + (b * Tx + u) * D * H, H, dst);
-        else if (D == 2) std::copy_n(o1 + (b * Tx + u + 1) * D * H + H, H, dst + H);
+        else if (D == 2 && u >= t + 1 - keep) std::copy_n(o1 + (b * Tx + u + keep) * D * H + H, H, dst + H);
       }
     }
   });

@@ -31,6 +31,14 @@ LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::
 LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,
                                const at::Tensor& w_ih, const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions);
 
+// The same recurrence from per-position input projections proj [B, T, D*4H] = x W_ih^T + bias
+// (each direction's 4H values together, as w_ih's rows), for attributions that move along a path
+// of inputs: the projections are linear in the input, so gradient x input and integrated
+// gradients need only the gradient with respect to proj (no input product per path point).
+// Differentiable in proj and w_hh. Equal to fused_lstm(x, ...) (tested).
+LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& lengths, const at::Tensor& w_hh,
+                                int64_t directions);
+
 // Encoder states of every sequence with one position deleted, for leave-one-out, without
 // autograd. Deleting position t leaves the forward states before t and the reverse states
 // after t unchanged, so only the forward direction after t (from the original state at t-1)
@@ -39,9 +47,13 @@ LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& id
 // (row, position) with 0 <= position < lengths[row] and lengths[row] >= 2. Returns
 // [V, T-1, D*H]: variant v's states, 0 past its length lengths[row] - 1. Equal to
 // fused_lstm(x with the position removed) (tested).
+// With `replacement` [E] the position is replaced by that input instead (leave-one-out by <pad>
+// or <unk>): both directions re-run from the position, the length is kept, the result is
+// [V, T, D*H], equal to fused_lstm(x with the position replaced), and lengths[row] >= 1 suffices.
 at::Tensor fused_lstm_deletions(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih,
                                 const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions,
-                                const std::vector<std::array<int64_t, 2>>& deletions);
+                                const std::vector<std::array<int64_t, 2>>& deletions,
+                                const at::Tensor& replacement = {});
 
 // The plain twin: the same function step by step with LibTorch operations and autograd.
 LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,

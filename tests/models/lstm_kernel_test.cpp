@@ -173,3 +173,75 @@ TEST(FusedLstmDeletions, RejectsDeletionsOutsideTheSequence) {
 
 }  // namespace
 }  // namespace lumen::models
+
+namespace lumen::models {
+namespace {
+
+// The path-attribution entry point: from proj = x W_ih^T + bias it gives the kernel's states,
+// and its gradient maps back to the input's (dx = dproj W_ih) and to W_hh.
+TEST(FusedLstmProjected, EqualsTheKernelOnTheProjectionsOfItsInputs) {
+  torch::manual_seed(5);
+  for (int64_t D : {1, 2}) {
+    const int64_t B = 4, T = 6, E = 5, H = 3;
+    auto w = random_weights(E, H, D, torch::kDouble);
+    auto x = torch::randn({B, T, E}, torch::kDouble);
+    auto lengths = torch::tensor({6, 2, 1, 4}, torch::kInt64);
+    auto grad_out = torch::randn({B, T, D * H}, torch::kDouble), grad_final = torch::randn({B, D * H}, torch::kDouble);
+    auto xa = x.clone().requires_grad_(), wha = w.w_hh.clone().requires_grad_();
+    LstmResult a = fused_lstm(xa, lengths, w.w_ih, wha, w.bias, D);
+    ((a.output * grad_out).sum() + (a.final_h * grad_final).sum()).backward();
+    auto proj = torch::addmm(w.bias, x.view({B * T, E}), w.w_ih.t()).view({B, T, -1}).requires_grad_();
+    auto whb = w.w_hh.clone().requires_grad_();
+    LstmResult b = fused_lstm_projected(proj, lengths, whb, D);
+    ((b.output * grad_out).sum() + (b.final_h * grad_final).sum()).backward();
+    EXPECT_TRUE(torch::allclose(a.output, b.output, 1e-12, 1e-13)) << "directions " << D;
+    EXPECT_TRUE(torch::allclose(a.final_h, b.final_h, 1e-12, 1e-13));
+    const at::Tensor dx = proj.grad().view({B * T, -1}).mm(w.w_ih).view({B, T, E});
+    // Past a row's length the input has no effect: zero gradient from both entry points.
+    EXPECT_TRUE(torch::allclose(xa.grad(), dx, 1e-10, 1e-12));
+    EXPECT_EQ(proj.grad()[1].narrow(0, 2, T - 2).abs().max().item<double>(), 0.0);
+    EXPECT_TRUE(torch::allclose(wha.grad(), whb.grad(), 1e-10, 1e-12));
+  }
+  const auto w = random_weights(3, 2, 2, torch::kDouble);
+  EXPECT_THROW(fused_lstm_projected(torch::zeros({2, 4, 8}, torch::kDouble), torch::tensor({4, 4}), w.w_hh, 2),
+               InvalidArgument);  // 8 != 2 * 4H
+  EXPECT_THROW(fused_lstm_projected(torch::zeros({2, 4, 16}, torch::kDouble), torch::tensor({4, 5}), w.w_hh, 2),
+               InvalidArgument);  // length past T
+}
+
+}  // namespace
+}  // namespace lumen::models
+
+namespace lumen::models {
+namespace {
+
+// Leave-one-out by <pad>/<unk>: every replacement equals running the kernel on the sequence
+// with that position's input replaced, in both directions, including one-position rows.
+TEST(FusedLstmDeletions, ReplacementEqualsRerunningEachEditedSequence) {
+  torch::manual_seed(4);
+  for (int64_t D : {1, 2}) {
+    const int64_t B = 3, T = 5, E = 4, H = 3;
+    const auto w = random_weights(E, H, D, torch::kDouble);
+    at::Tensor x = torch::randn({B, T, E}, torch::kDouble), r = torch::randn({E}, torch::kDouble);
+    at::Tensor lengths = torch::tensor({5, 1, 3}, torch::kInt64);
+    std::vector<std::array<int64_t, 2>> edits;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < lengths[b].item<int64_t>(); ++t) edits.push_back({b, t});
+    at::Tensor got = fused_lstm_deletions(x, lengths, w.w_ih, w.w_hh, w.bias, D, edits, r);
+    ASSERT_EQ(got.sizes(), (std::vector<int64_t>{static_cast<int64_t>(edits.size()), T, D * H}));
+    for (size_t v = 0; v < edits.size(); ++v) {
+      const auto [b, t] = edits[v];
+      at::Tensor xe = x[b].clone();
+      xe[t] = r;
+      const at::Tensor want = fused_lstm(xe.unsqueeze(0), lengths[b].view({1}), w.w_ih, w.w_hh, w.bias, D).output[0];
+      EXPECT_LT((got[v] - want).abs().max().item<double>(), 1e-12) << "D " << D << " edit " << v;
+    }
+  }
+  const auto w = random_weights(4, 3, 2, torch::kDouble);
+  EXPECT_THROW(fused_lstm_deletions(torch::randn({1, 3, 4}, torch::kDouble), torch::tensor({3}), w.w_ih, w.w_hh, w.bias,
+                                    2, {{0, 1}}, torch::randn({5}, torch::kDouble)),
+               InvalidArgument);  // replacement of the wrong size
+}
+
+}  // namespace
+}  // namespace lumen::models
