@@ -5,6 +5,7 @@ namespace lumen::cli {
 void MethodFlags::finish() {
   options.baseline = explain::parse_baseline(baseline);
   options.removal = explain::parse_removal(removal);
+  options.fast = !plain;
 }
 
 void add_method_flags(CLI::App* cmd, MethodFlags& f, const std::string& default_methods) {
@@ -31,6 +32,8 @@ void add_method_flags(CLI::App* cmd, MethodFlags& f, const std::string& default_
   cmd->add_option("--head", o.head, "Attention methods: head (-1 = mean of heads)")->capture_default_str();
   cmd->add_option("--max-flow-tokens", o.max_flow_tokens, "Attention flow: longest text accepted")->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of LIME, Kernel SHAP and SmoothGrad samples")->capture_default_str();
+  cmd->add_flag("--plain", f.plain,
+                "Use the generic paths instead of the BiLSTM fast ones (same scores; slower; for checking)");
 }
 
 }  // namespace lumen::cli

@@ -11,6 +11,7 @@ namespace lumen::cli {
 struct MethodFlags {
   std::string methods;
   std::string baseline = "pad", removal = "delete";
+  bool plain = false;  // --plain: ExplainOptions::fast = false
   explain::ExplainOptions options;
   // Parses the string flags into `options`; throws InvalidArgument.
   void finish();

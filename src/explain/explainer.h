@@ -68,6 +68,12 @@ struct ExplainOptions {
   uint64_t seed = 0;
   // Attention flow: longest text accepted (one max-flow per token on an (L+1) x n node graph).
   int64_t max_flow_tokens = 400;
+  // Fast paths for single-text models with the fused BiLSTM (explain/lstm_fast.h):
+  // saliency, gradient x input and integrated gradients through the LSTM input projections,
+  // leave-one-out by deletion through the kernel's prefix/suffix reuse. false runs the generic
+  // path (autograd through the embeddings, one forward pass per removal), the twin the tests
+  // hold them equal to.
+  bool fast = true;
 };
 
 // Scores of one method for a batch.

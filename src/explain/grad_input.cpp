@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "explain/common.h"
+#include "explain/lstm_fast.h"
 #include "explain/methods.h"
 
 namespace lumen::explain {
@@ -19,6 +20,14 @@ class GradInput : public Explainer {
                            const ExplainOptions& o) const override {
     EvalGuard eval(model);
     BatchAttribution out;
+    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: g . e = dP . W_ih e, one pass
+      const at::Tensor q = token_projections(model, *lp, batch.ids);
+      const auto g = projection_gradients(model, *lp, batch, q + lp->bias,
+                                          o.targets.empty() ? o.targets : resolve_targets(model, batch, o));
+      out.targets = g.targets;
+      out.scores = token_dot(g.grad, q, batch.token_mask);
+      return out;
+    }
     out.targets = resolve_targets(model, batch, o);
     const auto in = input_gradients(model, batch, out.targets);
     out.scores = token_dot(in.grads.grad_a, in.emb_a, batch.token_mask);

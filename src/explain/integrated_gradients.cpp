@@ -9,7 +9,9 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "data/vocab.h"
 #include "explain/common.h"
+#include "explain/lstm_fast.h"
 #include "explain/methods.h"
 
 namespace lumen::explain {
@@ -37,6 +39,65 @@ at::Tensor integrated_gradients(const std::function<at::Tensor(const at::Tensor&
 
 namespace {
 
+int64_t steps_per_pass(const ExplainOptions& o, int64_t rows, int64_t row_tokens) {
+  return o.chunk > 0 ? o.chunk : std::max<int64_t>(1, o.max_tokens / std::max<int64_t>(1, rows * row_tokens));
+}
+
+// Step-major copies of the batch for steps [s0, s0 + c) and their path coefficients [c*B, 1, 1].
+at::Tensor path_alphas(int64_t s0, int64_t c, int64_t steps, int64_t B, const at::TensorOptions& opt) {
+  return ((torch::arange(s0, s0 + c, opt) + 0.5) / static_cast<double>(steps)).repeat_interleave(B).view({c * B, 1, 1});
+}
+
+void fill_details(BatchAttribution& out, const ExplainOptions& o, const at::Tensor& fx, const at::Tensor& f0) {
+  const int64_t B = fx.size(0);
+  at::Tensor total = out.scores.sum(1);
+  if (out.scores_b.defined()) total = total + out.scores_b.sum(1);
+  const at::Tensor delta = (fx - f0).to(torch::kDouble);
+  const at::Tensor gap = ((total - delta).abs() / delta.abs().clamp_min(1e-12)).contiguous();
+  out.completeness_gap.assign(gap.data_ptr<double>(), gap.data_ptr<double>() + B);
+  for (int64_t r = 0; r < B; ++r)
+    out.details.push_back({{"baseline", to_string(o.baseline)},
+                           {"steps", o.steps},
+                           {"f_input", fx[r].item<double>()},
+                           {"f_baseline", f0[r].item<double>()}});
+}
+
+// The BiLSTM projection path (lstm_fast.h): the path runs on input projections
+// q0 + a (q - q0), and the attribution is mean_a dP(a) . (q - q0).
+BatchAttribution ig_on_projections(models::TextClassifier& model, const LstmProjection& lp, const data::Batch& batch,
+                                   const ExplainOptions& o) {
+  BatchAttribution out;
+  out.targets = resolve_targets(model, batch, o);
+  const int64_t B = batch.size();
+  const at::Tensor q = token_projections(model, lp, batch.ids);
+  at::Tensor q0;
+  if (o.baseline == Baseline::kZero) {
+    q0 = q * batch.token_mask.logical_not().unsqueeze(2).to(q.scalar_type());
+  } else {
+    const int64_t id = o.baseline == Baseline::kPad ? data::Vocab::kPad : data::Vocab::kUnk;
+    q0 = token_projections(model, lp, torch::where(batch.token_mask, torch::full_like(batch.ids, id), batch.ids));
+  }
+  const at::Tensor diff = q - q0, base = q0 + lp.bias;
+  const int64_t chunk = steps_per_pass(o, B, batch.ids.size(1));
+  at::Tensor sum = torch::zeros_like(q);
+  for (int64_t s0 = 0; s0 < o.steps; s0 += chunk) {
+    const int64_t c = std::min(chunk, o.steps - s0);
+    const data::Batch rep = c == 1 ? batch : data::select_rows(batch, torch::arange(B, torch::kInt64).repeat({c}));
+    const at::Tensor alpha = (torch::arange(s0, s0 + c, q.options()) + 0.5) / static_cast<double>(o.steps);
+    // One allocation: q0 + a (q - q0) broadcast over the c steps (step-major, as `rep`).
+    const at::Tensor points = torch::addcmul(base.unsqueeze(0), alpha.view({c, 1, 1, 1}), diff.unsqueeze(0))
+                                  .view({c * B, q.size(1), q.size(2)});
+    std::vector<int64_t> tg;
+    for (int64_t k = 0; k < c; ++k) tg.insert(tg.end(), out.targets.begin(), out.targets.end());
+    sum += projection_gradients(model, lp, rep, points, tg).grad.view({c, B, q.size(1), q.size(2)}).sum(0);
+  }
+  out.scores = token_dot(sum / static_cast<double>(o.steps), diff, batch.token_mask);
+  const at::Tensor fx = projection_probability(model, lp, batch, q + lp.bias, out.targets);
+  const at::Tensor f0 = projection_probability(model, lp, batch, base, out.targets);
+  fill_details(out, o, fx, f0);
+  return out;
+}
+
 class IntegratedGradients : public Explainer {
  public:
   std::string name() const override { return "ig"; }
@@ -48,6 +109,7 @@ class IntegratedGradients : public Explainer {
                            const ExplainOptions& o) const override {
     if (o.steps < 1) throw InvalidArgument("ig: steps must be >= 1, got " + std::to_string(o.steps));
     EvalGuard eval(model);
+    if (const auto lp = lstm_projection(model, o)) return ig_on_projections(model, *lp, batch, o);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
     const int64_t B = batch.size();
@@ -60,17 +122,14 @@ class IntegratedGradients : public Explainer {
       x0_b = baseline_embeddings(model, batch.ids_b, batch.token_mask_b, o.baseline);
     }
     const int64_t row_tokens = batch.ids.size(1) + (pair ? batch.ids_b.size(1) : 0);
-    const int64_t chunk =
-        o.chunk > 0 ? o.chunk : std::max<int64_t>(1, o.max_tokens / std::max<int64_t>(1, B * row_tokens));
+    const int64_t chunk = steps_per_pass(o, B, row_tokens);
     const at::Tensor tg = targets_tensor(out.targets);
     at::Tensor sum_a = torch::zeros_like(x_a), sum_b = pair ? torch::zeros_like(x_b) : at::Tensor();
     for (int64_t s0 = 0; s0 < o.steps; s0 += chunk) {
       const int64_t c = std::min(chunk, o.steps - s0);
       const at::Tensor index = torch::arange(B, torch::kInt64).repeat({c});  // step-major copies
       const data::Batch rep = c == 1 ? batch : data::select_rows(batch, index);
-      at::Tensor alpha = ((torch::arange(s0, s0 + c, x_a.options()) + 0.5) / static_cast<double>(o.steps))
-                             .repeat_interleave(B)
-                             .view({c * B, 1, 1});
+      const at::Tensor alpha = path_alphas(s0, c, o.steps, B, x_a.options());
       auto path = [&](const at::Tensor& x, const at::Tensor& x0) {
         const at::Tensor xr = x.repeat({c, 1, 1}), x0r = x0.repeat({c, 1, 1});
         return x0r + alpha * (xr - x0r);
@@ -86,16 +145,7 @@ class IntegratedGradients : public Explainer {
     torch::NoGradGuard no_grad;
     const at::Tensor fx = target_probability(model->forward_from_embeddings(x_a, batch, {}, x_b).logits, tg);
     const at::Tensor f0 = target_probability(model->forward_from_embeddings(x0_a, batch, {}, x0_b).logits, tg);
-    at::Tensor total = out.scores.sum(1);
-    if (pair) total = total + out.scores_b.sum(1);
-    const at::Tensor delta = (fx - f0).to(torch::kDouble);
-    const at::Tensor gap = ((total - delta).abs() / delta.abs().clamp_min(1e-12)).contiguous();
-    out.completeness_gap.assign(gap.data_ptr<double>(), gap.data_ptr<double>() + B);
-    for (int64_t r = 0; r < B; ++r)
-      out.details.push_back({{"baseline", to_string(o.baseline)},
-                             {"steps", o.steps},
-                             {"f_input", fx[r].item<double>()},
-                             {"f_baseline", f0[r].item<double>()}});
+    fill_details(out, o, fx, f0);
     return out;
   }
 };

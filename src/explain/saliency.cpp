@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "explain/common.h"
+#include "explain/lstm_fast.h"
 #include "explain/methods.h"
 
 namespace lumen::explain {
@@ -18,6 +19,14 @@ class Saliency : public Explainer {
                            const ExplainOptions& o) const override {
     EvalGuard eval(model);
     BatchAttribution out;
+    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: |W_ih^T dP|, one pass
+      const at::Tensor proj = token_projections(model, *lp, batch.ids) + lp->bias;
+      const auto g = projection_gradients(model, *lp, batch, proj,
+                                          o.targets.empty() ? o.targets : resolve_targets(model, batch, o));
+      out.targets = g.targets;
+      out.scores = embedding_gradient_norms(*lp, g.grad, batch.token_mask);
+      return out;
+    }
     out.targets = resolve_targets(model, batch, o);
     const auto g = input_gradients(model, batch, out.targets).grads;
     out.scores = (g.grad_a.to(torch::kDouble).norm(2, 2) * batch.token_mask.to(torch::kDouble)).contiguous();
