@@ -91,12 +91,7 @@ std::vector<double> removal_probabilities(models::TextClassifier& model, const L
     for (size_t k = 0; k < slots.size(); ++k) out[slots[k]] = pd.data_ptr<double>()[k];
   };
   // The full texts, and one-token rows with the token replaced by <pad>.
-  store(projection_probability(model, p, batch, token_projections(model, p, batch.ids) + p.bias, targets),
-        [&] {
-          std::vector<int64_t> s;
-          for (int64_t r = 0; r < B; ++r) s.push_back(start[r]);
-          return s;
-        }());
+  store(projection_probability(model, p, batch, token_projections(model, p, batch.ids) + p.bias, targets), start);
   const bool deleting = removal == Removal::kDelete;
   std::vector<int64_t> single;
   for (int64_t r = 0; r < B && deleting; ++r)

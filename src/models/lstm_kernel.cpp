@@ -231,6 +231,18 @@ void scatter_steps(const T* dxs, const int64_t* len, T* dx, int64_t D, int64_t S
       }
 }
 
+// Direction d's step-ordered input projections xq [S, B, G]: row b's step s copies the G values
+// at src(b, position), zeros past the row's length.
+template <typename T, typename Src>
+void fill_steps(T* xq, int64_t d, int64_t S, int64_t B, int64_t G, const int64_t* len, const Src& src) {
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t b = 0; b < B; ++b) {
+      T* dst = xq + (s * B + b) * G;
+      if (s >= len[b]) std::fill(dst, dst + G, T(0));
+      else std::copy_n(src(b, position(d, s, len[b])), G, dst);
+    }
+}
+
 // The recurrence's buffers (layout above), shared by both entry points.
 struct Recurrence {
   at::Tensor xp, hs, cs, gates, tc, out;
@@ -381,13 +393,8 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
       AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_ids_forward", [&] {
         at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]: one projection per distinct token
         const scalar_t* pp = pu.data_ptr<scalar_t>();
-        scalar_t* xq = r.xp[d].data_ptr<scalar_t>();
-        for (int64_t s = 0; s < S; ++s)
-          for (int64_t b = 0; b < B; ++b) {
-            scalar_t* dst = xq + (s * B + b) * G;
-            if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
-            else std::copy_n(pp + sp[b * Tx + position(d, s, lp[b])] * G, G, dst);  // the token's projection
-          }
+        fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
+                             [&](int64_t b, int64_t t) { return pp + sp[b * Tx + t] * G; });  // the token's projection
       });
       r.run(d, lp, whh_t);
     });
@@ -455,13 +462,8 @@ class FusedLstmProjFunction : public torch::autograd::Function<FusedLstmProjFunc
     for_each_direction(D, [&](int64_t d) {
       AT_DISPATCH_FLOATING_TYPES(proj.scalar_type(), "fused_lstm_proj_forward", [&] {
         const scalar_t* pp = pc.data_ptr<scalar_t>();
-        scalar_t* xq = r.xp[d].data_ptr<scalar_t>();
-        for (int64_t s = 0; s < S; ++s)
-          for (int64_t b = 0; b < B; ++b) {
-            scalar_t* dst = xq + (s * B + b) * G;
-            if (s >= lp[b]) std::fill(dst, dst + G, scalar_t(0));
-            else std::copy_n(pp + (b * Tx + position(d, s, lp[b])) * D * G + d * G, G, dst);
-          }
+        fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
+                             [&](int64_t b, int64_t t) { return pp + (b * Tx + t) * D * G + d * G; });
       });
       r.run(d, lp, whh_t);
     });
@@ -500,6 +502,15 @@ class FusedLstmProjFunction : public torch::autograd::Function<FusedLstmProjFunc
   }
 };
 
+// One length per row, each in [1, T].
+void check_lengths(int64_t B, int64_t T, const at::Tensor& lengths) {
+  if (lengths.numel() != B) throw InvalidArgument("lstm: lengths must have one entry per row");
+  const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
+  if (lo < 1 || hi > T)
+    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(T) + "], got [" + std::to_string(lo) +
+                          ", " + std::to_string(hi) + "]");
+}
+
 // B rows of T positions of E-dimensional inputs.
 void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                   const at::Tensor& bias, int64_t D) {
@@ -507,11 +518,7 @@ void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, co
   const int64_t H = w_hh.size(1);
   if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != E || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
     throw InvalidArgument("lstm: weight shapes do not match the input and hidden sizes");
-  if (lengths.numel() != B) throw InvalidArgument("lstm: lengths must have one entry per row");
-  const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
-  if (lo < 1 || hi > T)
-    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(T) + "], got [" + std::to_string(lo) +
-                          ", " + std::to_string(hi) + "]");
+  check_lengths(B, T, lengths);
 }
 
 }  // namespace
@@ -532,11 +539,7 @@ LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& length
   if (proj.size(2) != D * 4 * H || w_hh.size(0) != D * 4 * H)
     throw InvalidArgument("lstm: projection and weight shapes do not match the hidden size");
   const at::Tensor len = lengths.cpu();
-  if (len.numel() != proj.size(0)) throw InvalidArgument("lstm: lengths must have one entry per row");
-  const int64_t lo = len.min().item<int64_t>(), hi = len.max().item<int64_t>();
-  if (lo < 1 || hi > proj.size(1))
-    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(proj.size(1)) + "], got [" +
-                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  check_lengths(proj.size(0), proj.size(1), len);
   auto out = FusedLstmProjFunction::apply(proj, w_hh, len, D);
   return {out[0], out[1]};
 }
