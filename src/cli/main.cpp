@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (--json, --quiet, --threads) also after the subcommand
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   auto& g = globals();
-  app.add_option("--threads", g.threads, "LibTorch threads; 0 = all cores (OpenBLAS gets one)")
+  app.add_option("--threads", g.threads, "Cores to use (0 = every core; capped at the machine's cores)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", g.json, "Print results as JSON on stdout");

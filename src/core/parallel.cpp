@@ -1,6 +1,7 @@
 #include "core/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -18,13 +19,24 @@ struct RegionFlag {
 
 bool in_parallel_region() { return t_in_region; }
 
+namespace {
+int machine_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+std::atomic<int> g_cores{0};
+}  // namespace
+
+void set_cores(int n) { g_cores = n <= 0 ? machine_cores() : std::min(n, machine_cores()); }
+
+int cores() {
+  const int c = g_cores.load();
+  return c > 0 ? c : machine_cores();
+}
+
 void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (t_in_region) {
     fn(0, n);
     return;
   }
-  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const int64_t chunks = std::min<int64_t>(cores, std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
+  const int64_t chunks = std::min<int64_t>(cores(), std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
   if (chunks <= 1) {
     fn(0, n);
     return;

@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "core/parallel.h"
+
 namespace lumen {
 
 BlasInfo blas_info() {
@@ -50,7 +52,8 @@ void configure_threads(int n) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   blas_info();  // loads the BLAS so that its symbols resolve
-  int torch_threads = n > 0 ? n : 1, threads_for_blas = 1;
+  set_cores(n);
+  int torch_threads = 1, threads_for_blas = 1;
   // Overrides for measurements: LUMEN_TORCH_THREADS, LUMEN_BLAS_THREADS.
   if (const char* e = std::getenv("LUMEN_TORCH_THREADS")) torch_threads = std::max(1, std::atoi(e));
   if (const char* e = std::getenv("LUMEN_BLAS_THREADS")) threads_for_blas = std::max(1, std::atoi(e));

@@ -15,13 +15,14 @@ struct BlasInfo {
 // Forces BLAS initialisation and reports which implementation is loaded.
 BlasInfo blas_info();
 
-// Thread policy. LibTorch's OpenMP threads spin after each parallel region and OpenBLAS's own
-// threads fight them for the cores (measured 2-4x slower); OpenBLAS's idle threads also spin.
-// OpenBLAS always gets one thread. n > 0: LibTorch gets n threads. n <= 0 (default): LibTorch
-// one thread too, and Lumen's kernels parallelise themselves on plain threads (the BiLSTM runs
-// its two directions on two cores, Adam splits its loop); measured the fastest on two cores:
-// a BiLSTM training epoch took 3.5 s this way, 5.5 s with LibTorch at 2 threads, 4.9 s with
-// OpenBLAS at 2 threads outside the LSTM kernel.
+// Thread policy. `n` is the number of cores to use (`--threads N`; n <= 0: every core). LibTorch's
+// OpenMP threads spin after each parallel region and OpenBLAS's own threads fight them for the
+// cores (measured 2-4x slower on two cores), so both always get one thread, and Lumen's kernels
+// split their work over n cores on plain threads (core/parallel.h: the BiLSTM runs its two
+// directions on two cores, row-split products, leave-one-out groups, the adversarial search,
+// Adam's loop). Measured on the 2-core machine: a BiLSTM training epoch took 3.5 s this way,
+// 5.5 s with LibTorch at 2 threads, 4.9 s with OpenBLAS at 2 threads outside the LSTM kernel.
+// LUMEN_TORCH_THREADS / LUMEN_BLAS_THREADS override the two libraries' counts for measurements.
 void configure_threads(int n);
 
 // OpenBLAS's thread count (1 when OpenBLAS is not loaded).

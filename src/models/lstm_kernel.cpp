@@ -73,7 +73,7 @@ void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
     body(d);
   };
   ScopedBlasThreads single_threaded_blas(1);
-  if (D == 1 || std::thread::hardware_concurrency() < 2 || in_parallel_region()) {
+  if (D == 1 || cores() < 2 || in_parallel_region()) {
     for (int64_t d = 0; d < D; ++d) fn(d);
     return;
   }

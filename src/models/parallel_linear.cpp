@@ -40,10 +40,10 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
     rows_mm(dx, dy, weight, at::Tensor());
     // dW = dY^T X summed over row chunks: one partial product per core, then added.
     const int64_t n = x2.size(0);
-    const int64_t cores = std::max<int64_t>(1, std::min<int64_t>(2, n / kGrainRows));
-    std::vector<at::Tensor> partial(cores);
-    const int64_t size = (n + cores - 1) / cores;
-    parallel_chunks(cores, 1, [&](int64_t begin, int64_t end) {
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(lumen::cores(), n / kGrainRows));
+    std::vector<at::Tensor> partial(parts);
+    const int64_t size = (n + parts - 1) / parts;
+    parallel_chunks(parts, 1, [&](int64_t begin, int64_t end) {
       torch::NoGradGuard no_grad;
       for (int64_t c = begin; c < end; ++c) {
         const int64_t r0 = c * size, r1 = std::min(n, r0 + size);
@@ -51,7 +51,7 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
       }
     });
     at::Tensor dw = partial[0];
-    for (int64_t c = 1; c < cores; ++c) dw = dw + partial[c];
+    for (int64_t c = 1; c < parts; ++c) dw = dw + partial[c];
     at::Tensor db = ctx->saved_data["has_bias"].toBool() ? dy.sum(0) : at::Tensor();
     return {dx, dw, db};
   }

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
+
 #include <filesystem>
+#include <thread>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -73,6 +76,30 @@ TEST(Parallel, NestedCallsRunSeriallyOnTheirChunksThread) {
   EXPECT_FALSE(in_parallel_region());
   EXPECT_EQ(nested_chunks.load(), 4);
   for (int s : seen) ASSERT_EQ(s, 1);
+}
+
+TEST(Runtime, ThreadsMeanCoresAndLibrariesKeepOneThread) {
+  const int machine = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto chunks_used = [] {
+    std::atomic<int> calls{0};
+    parallel_chunks(1 << 20, 1, [&](int64_t, int64_t) { ++calls; });
+    return calls.load();
+  };
+  configure_threads(1);
+  EXPECT_EQ(cores(), 1);
+  EXPECT_EQ(at::get_num_threads(), 1);
+  EXPECT_EQ(blas_threads(), 1);
+  EXPECT_EQ(chunks_used(), 1);  // one core: everything on the calling thread
+  configure_threads(machine);
+  EXPECT_EQ(cores(), machine);
+  EXPECT_EQ(at::get_num_threads(), 1);  // never LibTorch's intra-op threads
+  EXPECT_EQ(blas_threads(), 1);
+  EXPECT_EQ(chunks_used(), machine);
+  configure_threads(machine + 7);  // more than the machine has: capped
+  EXPECT_EQ(cores(), machine);
+  configure_threads(0);  // the default: every core
+  EXPECT_EQ(cores(), machine);
+  EXPECT_EQ(at::get_num_threads(), 1);
 }
 
 }  // namespace
