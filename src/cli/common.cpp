@@ -24,6 +24,8 @@ void info(const std::string& line) {
   if (!globals().quiet && !globals().json) std::cerr << line << "\n";
 }
 
+void warn(const std::string& line) { std::cerr << "lumen: " << line << "\n"; }
+
 void print_json(const Json& j) { std::cout << j.dump(2) << "\n"; }
 
 std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,

@@ -15,7 +15,7 @@ constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
 
 struct GlobalOptions {
-  // LibTorch threads; 0 = all cores (OpenBLAS always gets one thread, see core/runtime.h).
+  // Cores to use; 0 = every core (LibTorch and OpenBLAS run one thread each, see core/runtime.h).
   int threads = 0;
   // Print results as JSON on stdout.
   bool json = false;
@@ -28,6 +28,8 @@ GlobalOptions& globals();
 void setup_runtime();
 // An informational line on stderr (suppressed by --quiet and by --json).
 void info(const std::string& line);
+// A warning on stderr, always shown (--quiet and --json included).
+void warn(const std::string& line);
 void print_json(const Json& j);
 
 // Examples from texts given on the command line ("FIRST<TAB>SECOND" for pair models), tokenized

@@ -5,6 +5,7 @@
 #include "cli/common.h"
 #include "data/spec.h"
 #include "data/vocab.h"
+#include "data/vocabulary_report.h"
 
 namespace lumen::cli {
 
@@ -15,6 +16,7 @@ void register_data(CLI::App& app) {
     std::string spec;
     int64_t examples = 3;
     int64_t min_count = 1;
+    std::string numbers = "numeric";
     data::TokenizerOptions tokenizer;
   };
   auto o = std::make_shared<Options>();
@@ -23,8 +25,11 @@ void register_data(CLI::App& app) {
   show->add_option("--examples", o->examples, "Examples to print per split")->capture_default_str();
   show->add_option("--min-count", o->min_count, "Minimum count for the vocabulary size")->capture_default_str();
   show->add_option("--max-length", o->tokenizer.max_length, "Truncate texts to this many tokens")->capture_default_str();
+  show->add_option("--numbers", o->numbers, "Tokens folded into <num>: numeric | any-digit | none (as lumen train)")
+      ->capture_default_str();
   show->callback([o] {
     setup_runtime();
+    o->tokenizer.numbers = data::parse_number_rule(o->numbers);
     data::Dataset ds = data::load_dataset(data::parse_data_spec(o->spec));
     const auto tr = data::tokenize_dataset(ds, data::Tokenizer(o->tokenizer));
     std::vector<const std::vector<std::string>*> texts;
@@ -33,8 +38,11 @@ void register_data(CLI::App& app) {
       if (ds.pair) texts.push_back(&e.tokens_b);
     }
     const auto vocab = data::Vocab::build(texts, o->min_count);
-    Json j{{"name", ds.name}, {"pair", ds.pair}, {"labels", ds.label_names}, {"vocabulary", vocab.size()},
-           {"truncated", tr.truncated}};
+    const auto report = data::vocabulary_report(ds, tr, vocab, o->min_count, o->tokenizer);
+    if (report.collapsed()) warn(report.warning());
+    Json j{{"name", ds.name},          {"pair", ds.pair},
+           {"labels", ds.label_names}, {"vocabulary", vocab.size()},
+           {"truncated", tr.truncated}, {"vocabulary_report", report.to_json()}};
     for (auto split : {data::Split::kTrain, data::Split::kDev, data::Split::kTest}) {
       const auto& ex = ds.split(split);
       Json s{{"n", ex.size()}};
@@ -67,8 +75,10 @@ void register_data(CLI::App& app) {
     }
     std::printf("%s (%s)\nlabels: ", ds.name.c_str(), ds.pair ? "text pairs" : "single texts");
     for (size_t i = 0; i < ds.label_names.size(); ++i) std::printf("%s%s", i ? ", " : "", ds.label_names[i].c_str());
-    std::printf("\nvocabulary (min count %lld): %lld\n", static_cast<long long>(o->min_count),
-                static_cast<long long>(vocab.size()));
+    std::printf("\nvocabulary (min count %lld): %lld; %lld distinct training words, %lld folded into %s, %lld <unk>\n",
+                static_cast<long long>(o->min_count), static_cast<long long>(vocab.size()),
+                static_cast<long long>(report.word_types), static_cast<long long>(report.folded_types),
+                o->tokenizer.number_token.c_str(), static_cast<long long>(report.unknown_types));
     for (const char* split : {"train", "dev", "test"}) {
       const Json& s = j[split];
       std::printf("\n%s: %lld examples", split, static_cast<long long>(s["n"].get<int64_t>()));

@@ -7,7 +7,11 @@
 namespace lumen::cli {
 
 void register_train(CLI::App& app) {
-  auto o = std::make_shared<train::TrainRunOptions>();
+  struct Options : train::TrainRunOptions {
+    std::string numbers = "numeric";
+    bool no_fold_numbers = false;
+  };
+  auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "Train a classifier with attention and write a run directory");
   cmd->add_option("--data", o->data, "Dataset spec: builtin name or [FORMAT:]PATH[?key=value...]")->required();
   cmd->add_option("--out", o->out, "Run directory to create")->required();
@@ -29,7 +33,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--max-length", o->tokenizer.max_length, "Truncate texts to this many tokens (0 = no limit)")
       ->capture_default_str();
   cmd->add_flag("!--no-lowercase", o->tokenizer.lowercase, "Keep case");
-  cmd->add_flag("!--no-fold-numbers", o->tokenizer.fold_numbers, "Keep tokens with digits as they are");
+  cmd->add_option("--numbers", o->numbers,
+                  "Tokens folded into <num>: numeric (numbers only: 42, 3.5, 1,000, 21st) | any-digit (every token "
+                  "with a digit, as the Jain & Wallace reference code) | none")
+      ->capture_default_str();
+  cmd->add_flag("--no-fold-numbers", o->no_fold_numbers, "Keep numbers as they are (= --numbers none)");
   cmd->add_option("--epochs", o->train.epochs, "Epochs (0 = paper default: 8 binary, 25 otherwise)")->capture_default_str();
   cmd->add_option("--batch-size", o->train.batch_size, "Batch size")->capture_default_str();
   cmd->add_option("--lr", o->train.lr, "Adam learning rate")->capture_default_str();
@@ -42,7 +50,8 @@ void register_train(CLI::App& app) {
   cmd->callback([o] {
     setup_runtime();
     o->train.progress = !globals().quiet && !globals().json;
-    const Json metrics = train::train_run(*o, info);
+    o->tokenizer.numbers = o->no_fold_numbers ? data::NumberRule::kNone : data::parse_number_rule(o->numbers);
+    const Json metrics = train::train_run(*o, info, warn);
     if (globals().json) {
       print_json({{"run", o->out}, {"metrics", metrics}});
       return;
@@ -53,6 +62,8 @@ void register_train(CLI::App& app) {
                 t["f1"].get<double>());
     if (!t["roc_auc"].is_null()) std::printf(", ROC-AUC %.4f", t["roc_auc"].get<double>());
     std::printf(" (%.1f s)\n", metrics["train_seconds"].get<double>());
+    // Repeated after the result: the first one may have scrolled away behind the epochs.
+    for (const auto& w : metrics["warnings"]) warn(w.get<std::string>());
   });
 }
 

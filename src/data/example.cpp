@@ -24,7 +24,8 @@ const std::vector<Example>& Dataset::split(Split s) const {
 
 TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer) {
   TokenizeReport report;
-  auto run = [&](Example& e, const std::string& text, std::vector<std::string>& tokens, const char* which) {
+  auto run = [&](Example& e, const std::string& text, std::vector<std::string>& tokens, const char* which,
+                 bool train) {
     if (!tokens.empty()) return;
     TokenizeResult r;
     try {
@@ -34,13 +35,15 @@ TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer) {
     }
     if (r.tokens.empty()) throw DataError("data: " + e.source + ": " + which + " is empty (no tokens)");
     tokens = std::move(r.tokens);
+    if (train)
+      for (auto& w : r.folded) ++report.folded_train[w];
     ++report.texts;
     report.truncated += r.truncated;
   };
   for (Split s : {Split::kTrain, Split::kDev, Split::kTest}) {
     for (auto& e : ds.split(s)) {
-      run(e, e.text, e.tokens, ds.pair ? "first text" : "text");
-      if (ds.pair) run(e, e.text_b, e.tokens_b, "second text");
+      run(e, e.text, e.tokens, ds.pair ? "first text" : "text", s == Split::kTrain);
+      if (ds.pair) run(e, e.text_b, e.tokens_b, "second text", s == Split::kTrain);
     }
   }
   return report;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/json.h"
@@ -46,6 +47,8 @@ struct Dataset {
 struct TokenizeReport {
   int64_t texts = 0;
   int64_t truncated = 0;
+  // Words of the training split replaced by the number placeholder, as written, with counts.
+  std::unordered_map<std::string, int64_t> folded_train;
 };
 
 // Tokenizes every example that has no tokens yet; errors name the example's source.

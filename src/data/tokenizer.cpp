@@ -16,6 +16,23 @@ bool is_punct(char32_t c) {
          (c >= 0x3001 && c <= 0x303F) || c == 0xD7 || c == 0xF7;
 }
 bool is_digit(char32_t c) { return c >= '0' && c <= '9'; }
+
+// A number as a reader sees one: digits, "." or "," only between digits, then at most an
+// ordinal or plural suffix.
+bool is_number(const std::u32string& w) {
+  size_t i = 0;
+  while (i < w.size() && (is_digit(w[i]) || ((w[i] == '.' || w[i] == ',') && i > 0 && i + 1 < w.size() &&
+                                              is_digit(w[i - 1]) && is_digit(w[i + 1]))))
+    ++i;
+  if (i == 0 || !is_digit(w[0])) return false;
+  std::string rest;
+  for (size_t k = i; k < w.size(); ++k) {
+    const char32_t c = w[k] >= 'A' && w[k] <= 'Z' ? w[k] + 32 : w[k];
+    if (c > 0x7F) return false;
+    rest += static_cast<char>(c);
+  }
+  return rest.empty() || rest == "st" || rest == "nd" || rest == "rd" || rest == "th" || rest == "s";
+}
 char32_t to_lower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
@@ -23,14 +40,31 @@ char32_t to_lower(char32_t c) {
 }
 }  // namespace
 
+NumberRule parse_number_rule(const std::string& s) {
+  if (s == "numeric") return NumberRule::kNumeric;
+  if (s == "any-digit") return NumberRule::kAnyDigit;
+  if (s == "none") return NumberRule::kNone;
+  throw InvalidArgument("tokenizer: numbers must be numeric, any-digit or none, got '" + s + "'");
+}
+
+std::string to_string(NumberRule r) {
+  switch (r) {
+    case NumberRule::kNumeric: return "numeric";
+    case NumberRule::kAnyDigit: return "any-digit";
+    case NumberRule::kNone: return "none";
+  }
+  return "numeric";
+}
+
 void TokenizerOptions::validate() const {
   if (max_length < 0) throw InvalidArgument("tokenizer: max_length must be >= 0, got " + std::to_string(max_length));
-  if (fold_numbers && number_token.empty()) throw InvalidArgument("tokenizer: number_token must not be empty");
+  if (numbers != NumberRule::kNone && number_token.empty())
+    throw InvalidArgument("tokenizer: number_token must not be empty");
 }
 
 Json TokenizerOptions::to_json() const {
   return {{"lowercase", lowercase},
-          {"fold_numbers", fold_numbers},
+          {"numbers", to_string(numbers)},
           {"number_token", number_token},
           {"split_punctuation", split_punctuation},
           {"max_length", max_length}};
@@ -39,7 +73,8 @@ Json TokenizerOptions::to_json() const {
 TokenizerOptions TokenizerOptions::from_json(const Json& j) {
   TokenizerOptions o;
   o.lowercase = j.value("lowercase", o.lowercase);
-  o.fold_numbers = j.value("fold_numbers", o.fold_numbers);
+  if (j.contains("numbers")) o.numbers = parse_number_rule(j.at("numbers").get<std::string>());
+  else o.numbers = j.value("fold_numbers", true) ? NumberRule::kAnyDigit : NumberRule::kNone;
   o.number_token = j.value("number_token", o.number_token);
   o.split_punctuation = j.value("split_punctuation", o.split_punctuation);
   o.max_length = j.value("max_length", o.max_length);
@@ -69,7 +104,10 @@ TokenizeResult Tokenizer::tokenize(const std::string& text) const {
       has_digit |= is_digit(c);
       append_utf8(s, options_.lowercase ? to_lower(c) : c);
     }
-    result.tokens.push_back(options_.fold_numbers && has_digit ? options_.number_token : s);
+    const bool fold = has_digit && (options_.numbers == NumberRule::kAnyDigit ||
+                                    (options_.numbers == NumberRule::kNumeric && is_number(word)));
+    if (fold) result.folded.push_back(s);
+    result.tokens.push_back(fold ? options_.number_token : s);
     for (char32_t c : trailing) result.tokens.push_back(std::string(1, static_cast<char>(c)));
     word.clear();
   };

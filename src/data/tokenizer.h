@@ -1,5 +1,8 @@
 // Word-level tokenizer of the paper's preprocessing: punctuation split off, lower-casing, and
-// number folding (Jain & Wallace map every token containing a digit to one placeholder).
+// number folding. By default only what a reader would call a number is folded ("42", "3.5",
+// "1,000", "2nd", "1990s"); Jain & Wallace's reference code folds every token that contains a
+// digit (NumberRule::kAnyDigit, shared/reference/jain_wallace.md, "Preprocessing"), which turns
+// product codes, "mp3", "covid19" or "3pm" into the placeholder too.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,11 +12,22 @@
 
 namespace lumen::data {
 
+// Which tokens become the number placeholder.
+enum class NumberRule {
+  kNumeric,   // numbers only: digits with "." or "," between digits, optionally followed by an
+              // ordinal or plural suffix (st, nd, rd, th, s): "7", "3.5", "1,000", "21st", "1990s"
+  kAnyDigit,  // every token that contains a digit (the Jain & Wallace reference code)
+  kNone,      // no folding
+};
+// numeric | any-digit | none. Throws InvalidArgument listing the choices.
+NumberRule parse_number_rule(const std::string& s);
+std::string to_string(NumberRule r);
+
 struct TokenizerOptions {
   // Lower-case letters (ASCII and Latin-1).
   bool lowercase = true;
-  // Replace every token that contains a digit by `number_token`.
-  bool fold_numbers = true;
+  // Which tokens are replaced by `number_token`.
+  NumberRule numbers = NumberRule::kNumeric;
   // The placeholder for folded numbers.
   std::string number_token = "<num>";
   // Split punctuation into tokens of its own (an apostrophe inside a word stays).
@@ -22,11 +36,15 @@ struct TokenizerOptions {
   int64_t max_length = 0;
   void validate() const;
   Json to_json() const;
+  // Runs written before the number rule existed store `fold_numbers`: true meant kAnyDigit.
   static TokenizerOptions from_json(const Json& j);
 };
 
 struct TokenizeResult {
   std::vector<std::string> tokens;
+  // The words that were replaced by the number placeholder, as written (lower-cased when
+  // `lowercase`), in text order.
+  std::vector<std::string> folded;
   // True when max_length cut the text.
   bool truncated = false;
 };

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/vocabulary_report.h"
 #include "data/word_vectors.h"
 #include "models/checkpoint.h"
 
@@ -23,7 +24,8 @@ void TrainRunOptions::validate() const {
   train.validate();
 }
 
-Json train_run(const TrainRunOptions& o, const std::function<void(const std::string&)>& log) {
+Json train_run(const TrainRunOptions& o, const std::function<void(const std::string&)>& log,
+               const std::function<void(const std::string&)>& warn) {
   o.validate();
   if (path_exists(o.out) && !o.overwrite && !(is_directory(o.out) && fs::is_empty(o.out)))
     throw IoError("train: " + o.out + " already exists; choose another --out or pass --overwrite");
@@ -43,6 +45,12 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 static_cast<long long>(vocab.size()),
                 tr.truncated ? (", " + std::to_string(tr.truncated) + " texts truncated").c_str() : "");
   log(buf);
+  const data::VocabularyReport vocabulary = data::vocabulary_report(ds, tr, vocab, o.min_count, o.tokenizer);
+  Json warnings = Json::array();
+  if (vocabulary.collapsed()) {
+    warnings.push_back(vocabulary.warning());
+    if (warn) warn(vocabulary.warning());
+  }
 
   models::ModelConfig mc = o.model;
   mc.vocab_size = vocab.size();
@@ -99,6 +107,8 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
     metrics["test"] = test_metrics.to_json();
     metrics["train_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics["splits"] = {{"train", ds.train.size()}, {"dev", ds.dev.size()}, {"test", ds.test.size()}};
+    metrics["vocabulary"] = vocabulary.to_json();
+    metrics["warnings"] = warnings;
     write_json_file(join_path(tmp, "metrics.json"), metrics);
     if (path_exists(o.out)) fs::remove_all(o.out);
     fs::rename(tmp, o.out, ec);

@@ -34,8 +34,11 @@ struct TrainRunOptions {
   void validate() const;
 };
 
-// Runs the job; `log` receives one-line human messages. Returns the metrics.json content.
-Json train_run(const TrainRunOptions& options, const std::function<void(const std::string&)>& log);
+// Runs the job; `log` receives one-line human messages, `warn` warnings that must reach the
+// user (a corpus collapsed by tokenisation, data/vocabulary_report.h). Returns the metrics.json
+// content (with the vocabulary report under "vocabulary" and the warnings under "warnings").
+Json train_run(const TrainRunOptions& options, const std::function<void(const std::string&)>& log,
+               const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace lumen::train
 

@@ -88,6 +88,50 @@ TEST(Cli, ATruncatedCheckpointIsAClearErrorNotACrash) {
   EXPECT_NE(r.output.find("truncated or is not a Lumen checkpoint"), std::string::npos) << r.output;
 }
 
+// Every token contains a digit: product-code-like words, the class decided by which group of
+// codes a text holds (a learnable task; a bag of words solves it).
+std::string coded_csv(const test::TempDir& d) {
+  std::string csv = "text,label\n";
+  uint64_t x = 7;
+  auto next = [&] { return (x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
+  for (int i = 0; i < 600; ++i) {
+    const int label = i % 2;
+    std::string text;
+    for (int k = 0; k < 8; ++k) text += "x" + std::to_string(next() % 50) + " id" + std::to_string(next() % 30) + " ";
+    text += "w" + std::to_string(label * 10 + next() % 10) + " w" + std::to_string(label * 10 + next() % 10);
+    csv += text + "," + (label ? "pos" : "neg") + "\n";
+  }
+  return d.write("codes.csv", csv);
+}
+
+TEST(Cli, ATaskWhoseTokensAllContainDigitsTrainsByDefaultAndTheReferenceRuleIsNamedAsACollapse) {
+  test::TempDir d;
+  const auto csv = coded_csv(d);
+  const auto r = run("train --data " + csv + " --out " + d.file("run") + " --encoder average --epochs 10 " + kSmallModel);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("collapses"), std::string::npos) << r.output;
+  const Json m = read_json_file(d.file("run/metrics.json"));
+  EXPECT_GE(m["test"]["accuracy"].get<double>(), 0.9) << m.dump();
+  EXPECT_GT(m["vocabulary"]["vocabulary"].get<int64_t>(), 100);
+  EXPECT_TRUE(m["warnings"].empty());
+  // The reference rule folds every token into <num>: the run is told why it cannot learn,
+  // even with --quiet, and metrics.json keeps the warning.
+  const auto f = run("train --data " + csv + " --out " + d.file("folded") + " --numbers any-digit --encoder average "
+                     "--epochs 2 " + kSmallModel);
+  ASSERT_EQ(f.code, 0) << f.output;
+  EXPECT_NE(f.output.find("tokenisation collapses the training data"), std::string::npos) << f.output;
+  EXPECT_NE(f.output.find("--numbers any-digit"), std::string::npos) << f.output;
+  const Json fm = read_json_file(d.file("folded/metrics.json"));
+  EXPECT_EQ(fm["vocabulary"]["vocabulary"].get<int64_t>(), 5);  // <pad> <unk> <s> </s> <num>
+  ASSERT_EQ(fm["warnings"].size(), 1u);
+  EXPECT_LT(fm["test"]["accuracy"].get<double>(), 0.7);
+  // `lumen data show` says the same before any training.
+  const auto show = run("data show " + csv + " --numbers any-digit");
+  EXPECT_EQ(show.code, 0) << show.output;
+  EXPECT_NE(show.output.find("tokenisation collapses the training data"), std::string::npos) << show.output;
+  EXPECT_EQ(run("data show " + csv).output.find("collapses"), std::string::npos);
+}
+
 TEST(Cli, HelpShowsDefaultsAndDataListNamesTheBuiltins) {
   const auto h = run("train --help");
   EXPECT_EQ(h.code, 0);
