@@ -21,6 +21,10 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
+# Slow and statistical checks (paper-size training, recovery thresholds, long texts).
+test-slow: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
+
 bench: build
 	$(BUILD)/lumen_bench --benchmark_counters_tabular=true
 
