@@ -83,19 +83,19 @@ void BM_ExplainLooPad(benchmark::State& s) {
 }
 void BM_ExplainLooDelete(benchmark::State& s) { explain_all(s, "loo", 8.8, {}); }
 void BM_ExplainIg50(benchmark::State& s) {
-  explain_all(s, "ig", 43.0, [](explain::ExplainOptions& o) { o.steps = 50; });
+  explain_all(s, "ig", 43.0, [](explain::ExplainOptions& o) { o.path.steps = 50; });
 }
 void BM_ExplainLime500(benchmark::State& s) {
-  explain_all(s, "lime", 178.0, [](explain::ExplainOptions& o) { o.samples = 500; });
+  explain_all(s, "lime", 178.0, [](explain::ExplainOptions& o) { o.surrogate.samples = 500; });
 }
 void BM_ExplainLime500Pad(benchmark::State& s) {
   explain_all(s, "lime", 178.0, [](explain::ExplainOptions& o) {
-    o.samples = 500;
+    o.surrogate.samples = 500;
     o.removal = explain::Removal::kPad;
   });
 }
 void BM_ExplainKernelShap500(benchmark::State& s) {
-  explain_all(s, "kernel_shap", 0, [](explain::ExplainOptions& o) { o.samples = 500; });
+  explain_all(s, "kernel_shap", 0, [](explain::ExplainOptions& o) { o.surrogate.samples = 500; });
 }
 void BM_ExplainSmoothGrad(benchmark::State& s) { explain_all(s, "smoothgrad", 0, {}); }
 void BM_ExplainAttention(benchmark::State& s) { explain_all(s, "attention", 0, {}); }

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "data/batch_plan.h"
 #include "explain/attention_gradients.h"
 #include "explain/common.h"
 #include "explain/methods.h"
@@ -30,7 +31,7 @@ class AttAttr : public Explainer {
   bool covers_second_text() const override { return false; }
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
-    if (o.steps < 1) throw InvalidArgument("att_attr: steps must be >= 1, got " + std::to_string(o.steps));
+    o.path.validate();
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
@@ -45,7 +46,7 @@ class AttAttr : public Explainer {
       enc = model->encode(model->embed(batch.ids), batch, {});
     }
     const int64_t row_tokens = batch.ids.size(1) * (maps.layers.empty() ? 1 : batch.ids.size(1));
-    const int64_t chunk = o.chunk > 0 ? o.chunk : std::max<int64_t>(1, o.max_tokens / std::max<int64_t>(1, B * row_tokens));
+    const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, row_tokens);
     std::vector<at::Tensor> per_layer;
     at::Tensor total = torch::zeros(batch.ids.sizes(), torch::kDouble);
     std::vector<double> gap(B, 0.0);
@@ -75,19 +76,19 @@ class AttAttr : public Explainer {
         return std::make_pair(target_probability(logits, tg.repeat({c})), s);
       };
       torch::AutoGradMode grad_mode(true);
-      for (int64_t s0 = 0; s0 < o.steps; s0 += chunk) {
-        const int64_t c = std::min(chunk, o.steps - s0);
+      for (int64_t s0 = 0; s0 < o.path.steps; s0 += chunk) {
+        const int64_t c = std::min(chunk, o.path.steps - s0);
         const data::Batch rep = c == 1 ? batch : data::select_rows(batch, torch::arange(B, torch::kInt64).repeat({c}));
         const at::Tensor alpha =
-            ((torch::arange(s0, s0 + c, opts) + 0.5) / static_cast<double>(o.steps)).repeat_interleave(B);
+            ((torch::arange(s0, s0 + c, opts) + 0.5) / static_cast<double>(o.path.steps)).repeat_interleave(B);
         auto [y, s] = run(rep, alpha, c, true);
         const at::Tensor g = torch::autograd::grad({y.sum()}, {s})[0];
         std::vector<int64_t> split = {c, B};
         for (int64_t d = 1; d < g.dim(); ++d) split.push_back(g.size(d));
         sum += g.detach().to(torch::kDouble).view(split).sum(0);
       }
-      const at::Tensor attr = sum / static_cast<double>(o.steps);
-      per_layer.push_back(layer_token_scores(attr, batch, o.head));
+      const at::Tensor attr = sum / static_cast<double>(o.path.steps);
+      per_layer.push_back(layer_token_scores(attr, batch, o.attention.head));
       total += per_layer.back();
       // Completeness of this layer's map: sum of attributions vs y(A) - y(0).
       torch::NoGradGuard no_grad;

@@ -37,17 +37,17 @@ class RawAttention : public Explainer {
     out.targets = resolve_targets(model, batch, o);
     const AttentionMaps maps = attention_maps(model, batch);
     const at::Tensor tm = batch.token_mask.to(torch::kDouble);
-    if (o.layer < 0 && maps.pooling.defined()) {
+    if (o.attention.layer < 0 && maps.pooling.defined()) {
       out.scores = (maps.pooling * tm).contiguous();
       return out;
     }
     if (maps.layers.empty()) throw InvalidArgument("attention: this model has no self-attention layers");
-    const int64_t layer = o.layer < 0 ? static_cast<int64_t>(maps.layers.size()) - 1 : o.layer;
+    const int64_t layer = o.attention.layer < 0 ? static_cast<int64_t>(maps.layers.size()) - 1 : o.attention.layer;
     if (layer >= static_cast<int64_t>(maps.layers.size()))
       throw InvalidArgument("attention: layer must be < " + std::to_string(maps.layers.size()) + ", got " +
                             std::to_string(layer));
-    const at::Tensor a = head_reduce(maps.layers[layer], o.head);  // [B, T, T]
-    if (o.layer < 0) {
+    const at::Tensor a = head_reduce(maps.layers[layer], o.attention.head);  // [B, T, T]
+    if (o.attention.layer < 0) {
       out.scores = (a.select(1, 0) * tm).contiguous();  // pooled at <s>: its row
     } else {
       const at::Tensor q = batch.mask.to(torch::kDouble).unsqueeze(2);

@@ -9,11 +9,11 @@ namespace lumen::explain {
 
 std::vector<int64_t> covered_layers(models::TextClassifier& model, const ExplainOptions& o) {
   const int64_t self = model->config().encoder == "transformer" ? model->config().layers : 0;
-  if (o.layer >= 0) {
-    if (o.layer >= self)
+  if (o.attention.layer >= 0) {
+    if (o.attention.layer >= self)
       throw InvalidArgument("explain: layer must be < " + std::to_string(self) + " (self-attention layers), got " +
-                            std::to_string(o.layer));
-    return {o.layer};
+                            std::to_string(o.attention.layer));
+    return {o.attention.layer};
   }
   std::vector<int64_t> out;
   for (int64_t l = 0; l < self; ++l) out.push_back(l);

@@ -65,6 +65,7 @@ Json maps_json(const AttentionMaps& maps, const data::Batch& batch, int64_t r, c
 Json explain_document(models::TextClassifier& model, const std::vector<data::Example>& examples, const data::Vocab& vocab,
                       const std::vector<std::string>& label_names, const DocumentOptions& o) {
   if (examples.empty()) throw InvalidArgument("explain: no instances to explain");
+  o.explain.validate();
   if (!o.explain.targets.empty() && o.explain.targets.size() != examples.size())
     throw InvalidArgument("explain: targets must give one class per instance");
   const bool pair = model->config().pair;
@@ -156,14 +157,10 @@ Json explain_document(models::TextClassifier& model, const std::vector<data::Exa
   for (size_t m = 0; m < explainers.size(); ++m) timing[o.methods[m]] = seconds[m];
   Json edits = Json::array();
   for (const auto& e : o.edits) edits.push_back(e.text);
-  const ExplainOptions& x = o.explain;
   return {{"kind", "lumen.explain"},
           {"labels", label_names},
           {"methods", methods},
-          {"options",
-           {{"steps", x.steps}, {"baseline", to_string(x.baseline)}, {"removal", to_string(x.removal)},
-            {"ngram", x.ngram}, {"samples", x.samples}, {"noise_samples", x.noise_samples},
-            {"noise_level", x.noise_level}, {"seed", x.seed}, {"layer", x.layer}, {"head", x.head}}},
+          {"options", o.explain.to_json()},
           {"conventions",
            "Scores explain the probability of the target class (the predicted class unless --target is given). "
            "Positive scores support the target. Attention maps cover the positions <s> tokens </s>; rows are "

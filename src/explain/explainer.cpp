@@ -9,21 +9,6 @@
 
 namespace lumen::explain {
 
-Baseline parse_baseline(const std::string& s) {
-  if (s == "pad") return Baseline::kPad;
-  if (s == "zero") return Baseline::kZero;
-  if (s == "unk") return Baseline::kUnk;
-  throw InvalidArgument("explain: baseline must be pad, zero or unk, got '" + s + "'");
-}
-Removal parse_removal(const std::string& s) {
-  if (s == "delete") return Removal::kDelete;
-  if (s == "pad") return Removal::kPad;
-  if (s == "unk") return Removal::kUnk;
-  throw InvalidArgument("explain: removal must be delete, pad or unk, got '" + s + "'");
-}
-std::string to_string(Baseline b) { return b == Baseline::kPad ? "pad" : b == Baseline::kZero ? "zero" : "unk"; }
-std::string to_string(Removal r) { return r == Removal::kDelete ? "delete" : r == Removal::kPad ? "pad" : "unk"; }
-
 Json TokenAttribution::to_json() const {
   Json j = {{"method", method}, {"target", target}, {"tokens", tokens}, {"scores", scores}};
   if (!tokens_b.empty() || !scores_b.empty()) {

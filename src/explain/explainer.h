@@ -23,58 +23,10 @@
 
 #include "core/json.h"
 #include "data/batch.h"
+#include "explain/options.h"
 #include "models/classifier.h"
 
 namespace lumen::explain {
-
-// What replaces a token's embedding at the start of the integrated-gradients path.
-enum class Baseline { kPad, kZero, kUnk };
-// How a token is removed in leave-one-out, occlusion, LIME/SHAP and the ERASER metrics.
-enum class Removal { kDelete, kPad, kUnk };
-
-Baseline parse_baseline(const std::string& s);  // pad | zero | unk
-Removal parse_removal(const std::string& s);     // delete | pad | unk
-std::string to_string(Baseline b);
-std::string to_string(Removal r);
-
-struct ExplainOptions {
-  // Class explained for each row of the batch; empty: the predicted class of each row.
-  std::vector<int64_t> targets;
-  // Attention methods: Transformer self-attention layer (-1: the pooling attention for
-  // `attention`, every layer for grad_sam/att_attr) and head (-1: mean over heads).
-  int64_t layer = -1;
-  int64_t head = -1;
-  // Integrated gradients and AttAttr: steps of the midpoint Riemann sum along the path.
-  int64_t steps = 50;
-  Baseline baseline = Baseline::kPad;
-  // Interpolated rows per forward/backward pass (0: as many as fit `max_tokens`). Memory stays
-  // flat in `steps`: one chunk is alive at a time.
-  int64_t chunk = 0;
-  // Padded positions per forward pass of any batched method (bounds memory on long inputs).
-  int64_t max_tokens = 1 << 14;
-  // SmoothGrad: noisy samples and the noise standard deviation as a fraction of the standard
-  // deviation of the embedding matrix.
-  int64_t noise_samples = 20;
-  double noise_level = 0.1;
-  // Leave-one-out / occlusion: removal mode and n-gram size (occlusion).
-  Removal removal = Removal::kDelete;
-  int64_t ngram = 3;
-  // LIME / Kernel SHAP: perturbed samples per instance, removal of "off" tokens, kernel width
-  // of LIME's exponential kernel on the cosine distance (LIME's text default: 0.25 as a share
-  // of 100), ridge penalty of the surrogate.
-  int64_t samples = 500;
-  double kernel_width = 0.25;
-  double ridge = 1e-3;
-  uint64_t seed = 0;
-  // Attention flow: longest text accepted (one max-flow per token on an (L+1) x n node graph).
-  int64_t max_flow_tokens = 400;
-  // Fast paths for single-text models with the fused BiLSTM (explain/lstm_fast.h):
-  // saliency, gradient x input and integrated gradients through the LSTM input projections,
-  // leave-one-out by deletion through the kernel's prefix/suffix reuse. false runs the generic
-  // path (autograd through the embeddings, one forward pass per removal), the twin the tests
-  // hold them equal to.
-  bool fast = true;
-};
 
 // Scores of one method for a batch.
 struct BatchAttribution {

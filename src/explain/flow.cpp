@@ -145,6 +145,7 @@ class Flow : public Explainer {
   bool covers_second_text() const override { return false; }
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
+    o.flow.validate();
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
@@ -154,9 +155,9 @@ class Flow : public Explainer {
     const at::Tensor lengths = batch.lengths.contiguous();
     for (int64_t r = 0; r < B; ++r) {
       const int64_t n = lengths[r].item<int64_t>();
-      if (!maps.layers.empty() && n > o.max_flow_tokens)
+      if (!maps.layers.empty() && n > o.flow.max_tokens)
         throw InvalidArgument("flow: a text of " + std::to_string(n - 2) + " tokens is longer than the limit of " +
-                              std::to_string(o.max_flow_tokens) +
+                              std::to_string(o.flow.max_tokens) +
                               " (one max-flow per token over the whole layer graph; raise --max-flow-tokens)");
       const at::Tensor top = row_output(maps, r, n);
       if (maps.layers.empty()) {
@@ -164,7 +165,7 @@ class Flow : public Explainer {
         continue;
       }
       const std::vector<double> cap(top.data_ptr<double>(), top.data_ptr<double>() + n);
-      out.scores[r].narrow(0, 0, n).copy_(torch::tensor(flow_to_output(row_layers(maps, r, n, o.head), cap), torch::kDouble));
+      out.scores[r].narrow(0, 0, n).copy_(torch::tensor(flow_to_output(row_layers(maps, r, n, o.attention.head), cap), torch::kDouble));
     }
     out.scores = (out.scores * batch.token_mask.to(torch::kDouble)).contiguous();
     return out;

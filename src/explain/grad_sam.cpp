@@ -46,7 +46,7 @@ class GradSam : public Explainer {
     at::Tensor total = torch::zeros(batch.ids.sizes(), torch::kDouble);
     for (size_t k = 0; k < layers.size(); ++k) {
       const at::Tensor g = grads[k].defined() ? grads[k] : torch::zeros_like(scales[k]);
-      per_layer.push_back(layer_token_scores(torch::relu(g.detach()), batch, o.head));
+      per_layer.push_back(layer_token_scores(torch::relu(g.detach()), batch, o.attention.head));
       total += per_layer.back();
     }
     out.scores = (total / static_cast<double>(layers.size())).contiguous();

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "data/batch_plan.h"
 #include "data/vocab.h"
 #include "explain/common.h"
 #include "explain/lstm_fast.h"
@@ -39,10 +40,6 @@ at::Tensor integrated_gradients(const std::function<at::Tensor(const at::Tensor&
 
 namespace {
 
-int64_t steps_per_pass(const ExplainOptions& o, int64_t rows, int64_t row_tokens) {
-  return o.chunk > 0 ? o.chunk : std::max<int64_t>(1, o.max_tokens / std::max<int64_t>(1, rows * row_tokens));
-}
-
 // Step-major copies of the batch for steps [s0, s0 + c) and their path coefficients [c*B, 1, 1].
 at::Tensor path_alphas(int64_t s0, int64_t c, int64_t steps, int64_t B, const at::TensorOptions& opt) {
   return ((torch::arange(s0, s0 + c, opt) + 0.5) / static_cast<double>(steps)).repeat_interleave(B).view({c * B, 1, 1});
@@ -56,8 +53,8 @@ void fill_details(BatchAttribution& out, const ExplainOptions& o, const at::Tens
   const at::Tensor gap = ((total - delta).abs() / delta.abs().clamp_min(1e-12)).contiguous();
   out.completeness_gap.assign(gap.data_ptr<double>(), gap.data_ptr<double>() + B);
   for (int64_t r = 0; r < B; ++r)
-    out.details.push_back({{"baseline", to_string(o.baseline)},
-                           {"steps", o.steps},
+    out.details.push_back({{"baseline", to_string(o.path.baseline)},
+                           {"steps", o.path.steps},
                            {"f_input", fx[r].item<double>()},
                            {"f_baseline", f0[r].item<double>()}});
 }
@@ -71,19 +68,19 @@ BatchAttribution ig_on_projections(models::TextClassifier& model, const LstmProj
   const int64_t B = batch.size();
   const at::Tensor q = token_projections(model, lp, batch.ids);
   at::Tensor q0;
-  if (o.baseline == Baseline::kZero) {
+  if (o.path.baseline == Baseline::kZero) {
     q0 = q * batch.token_mask.logical_not().unsqueeze(2).to(q.scalar_type());
   } else {
-    const int64_t id = o.baseline == Baseline::kPad ? data::Vocab::kPad : data::Vocab::kUnk;
+    const int64_t id = o.path.baseline == Baseline::kPad ? data::Vocab::kPad : data::Vocab::kUnk;
     q0 = token_projections(model, lp, torch::where(batch.token_mask, torch::full_like(batch.ids, id), batch.ids));
   }
   const at::Tensor diff = q - q0, base = q0 + lp.bias;
-  const int64_t chunk = steps_per_pass(o, B, batch.ids.size(1));
+  const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, batch.ids.size(1));
   at::Tensor sum = torch::zeros_like(q);
-  for (int64_t s0 = 0; s0 < o.steps; s0 += chunk) {
-    const int64_t c = std::min(chunk, o.steps - s0);
+  for (int64_t s0 = 0; s0 < o.path.steps; s0 += chunk) {
+    const int64_t c = std::min(chunk, o.path.steps - s0);
     const data::Batch rep = c == 1 ? batch : data::select_rows(batch, torch::arange(B, torch::kInt64).repeat({c}));
-    const at::Tensor alpha = (torch::arange(s0, s0 + c, q.options()) + 0.5) / static_cast<double>(o.steps);
+    const at::Tensor alpha = (torch::arange(s0, s0 + c, q.options()) + 0.5) / static_cast<double>(o.path.steps);
     // One allocation: q0 + a (q - q0) broadcast over the c steps (step-major, as `rep`).
     const at::Tensor points = torch::addcmul(base.unsqueeze(0), alpha.view({c, 1, 1, 1}), diff.unsqueeze(0))
                                   .view({c * B, q.size(1), q.size(2)});
@@ -91,7 +88,7 @@ BatchAttribution ig_on_projections(models::TextClassifier& model, const LstmProj
     for (int64_t k = 0; k < c; ++k) tg.insert(tg.end(), out.targets.begin(), out.targets.end());
     sum += projection_gradients(model, lp, rep, points, tg).grad.view({c, B, q.size(1), q.size(2)}).sum(0);
   }
-  out.scores = token_dot(sum / static_cast<double>(o.steps), diff, batch.token_mask);
+  out.scores = token_dot(sum / static_cast<double>(o.path.steps), diff, batch.token_mask);
   const at::Tensor fx = projection_probability(model, lp, batch, q + lp.bias, out.targets);
   const at::Tensor f0 = projection_probability(model, lp, batch, base, out.targets);
   fill_details(out, o, fx, f0);
@@ -107,7 +104,7 @@ class IntegratedGradients : public Explainer {
   }
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
-    if (o.steps < 1) throw InvalidArgument("ig: steps must be >= 1, got " + std::to_string(o.steps));
+    o.path.validate();
     EvalGuard eval(model);
     if (const auto lp = lstm_projection(model, o)) return ig_on_projections(model, *lp, batch, o);
     BatchAttribution out;
@@ -115,21 +112,21 @@ class IntegratedGradients : public Explainer {
     const int64_t B = batch.size();
     const bool pair = batch.pair();
     const at::Tensor x_a = model->embed(batch.ids).detach();
-    const at::Tensor x0_a = baseline_embeddings(model, batch.ids, batch.token_mask, o.baseline);
+    const at::Tensor x0_a = baseline_embeddings(model, batch.ids, batch.token_mask, o.path.baseline);
     at::Tensor x_b, x0_b;
     if (pair) {
       x_b = model->embed(batch.ids_b).detach();
-      x0_b = baseline_embeddings(model, batch.ids_b, batch.token_mask_b, o.baseline);
+      x0_b = baseline_embeddings(model, batch.ids_b, batch.token_mask_b, o.path.baseline);
     }
     const int64_t row_tokens = batch.ids.size(1) + (pair ? batch.ids_b.size(1) : 0);
-    const int64_t chunk = steps_per_pass(o, B, row_tokens);
+    const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, row_tokens);
     const at::Tensor tg = targets_tensor(out.targets);
     at::Tensor sum_a = torch::zeros_like(x_a), sum_b = pair ? torch::zeros_like(x_b) : at::Tensor();
-    for (int64_t s0 = 0; s0 < o.steps; s0 += chunk) {
-      const int64_t c = std::min(chunk, o.steps - s0);
+    for (int64_t s0 = 0; s0 < o.path.steps; s0 += chunk) {
+      const int64_t c = std::min(chunk, o.path.steps - s0);
       const at::Tensor index = torch::arange(B, torch::kInt64).repeat({c});  // step-major copies
       const data::Batch rep = c == 1 ? batch : data::select_rows(batch, index);
-      const at::Tensor alpha = path_alphas(s0, c, o.steps, B, x_a.options());
+      const at::Tensor alpha = path_alphas(s0, c, o.path.steps, B, x_a.options());
       auto path = [&](const at::Tensor& x, const at::Tensor& x0) {
         const at::Tensor xr = x.repeat({c, 1, 1}), x0r = x0.repeat({c, 1, 1});
         return x0r + alpha * (xr - x0r);
@@ -139,8 +136,8 @@ class IntegratedGradients : public Explainer {
       sum_a += g.grad_a.view({c, B, x_a.size(1), x_a.size(2)}).sum(0);
       if (pair) sum_b += g.grad_b.view({c, B, x_b.size(1), x_b.size(2)}).sum(0);
     }
-    out.scores = token_dot(sum_a / static_cast<double>(o.steps), x_a - x0_a, batch.token_mask);
-    if (pair) out.scores_b = token_dot(sum_b / static_cast<double>(o.steps), x_b - x0_b, batch.token_mask_b);
+    out.scores = token_dot(sum_a / static_cast<double>(o.path.steps), x_a - x0_a, batch.token_mask);
+    if (pair) out.scores_b = token_dot(sum_b / static_cast<double>(o.path.steps), x_b - x0_b, batch.token_mask_b);
     // Completeness: F(x) - F(baseline).
     torch::NoGradGuard no_grad;
     const at::Tensor fx = target_probability(model->forward_from_embeddings(x_a, batch, {}, x_b).logits, tg);

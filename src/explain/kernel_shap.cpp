@@ -23,7 +23,7 @@ class KernelShap : public Explainer {
                            const ExplainOptions& o) const override {
     SurrogateDesign design;
     design.ridge = 1e-8;
-    const int64_t S = o.samples;
+    const int64_t S = o.surrogate.samples;
     design.sample = [S](Rng& rng, int64_t d, std::vector<std::vector<char>>& masks, std::vector<double>& w) {
       masks.push_back(std::vector<char>(d, 1));
       w.push_back(1e6);

@@ -23,9 +23,9 @@ class Lime : public Explainer {
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
     SurrogateDesign design;
-    design.ridge = o.ridge;
-    const int64_t S = o.samples;
-    const double width = o.kernel_width;
+    design.ridge = o.surrogate.ridge;
+    const int64_t S = o.surrogate.samples;
+    const double width = o.surrogate.kernel_width;
     design.sample = [S, width](Rng& rng, int64_t d, std::vector<std::vector<char>>& masks, std::vector<double>& w) {
       std::vector<int64_t> idx(d);
       for (int64_t s = 0; s < S; ++s) {

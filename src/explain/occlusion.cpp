@@ -76,9 +76,10 @@ class Occlusion : public Explainer {
   }
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
-    BatchAttribution out = window_drops(model, batch, o, o.ngram, nullptr);
+    o.occlusion.validate();
+    BatchAttribution out = window_drops(model, batch, o, o.occlusion.ngram, nullptr);
     for (int64_t r = 0; r < batch.size(); ++r)
-      out.details.push_back({{"removal", to_string(o.removal)}, {"ngram", o.ngram}});
+      out.details.push_back({{"removal", to_string(o.removal)}, {"ngram", o.occlusion.ngram}});
     return out;
   }
 };

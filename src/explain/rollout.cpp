@@ -51,7 +51,7 @@ class Rollout : public Explainer {
       const int64_t n = lengths[r].item<int64_t>();
       const at::Tensor top = row_output(maps, r, n);
       at::Tensor scores = top;
-      if (!maps.layers.empty()) scores = top.unsqueeze(0).mm(rollout_matrix(row_layers(maps, r, n, o.head))).squeeze(0);
+      if (!maps.layers.empty()) scores = top.unsqueeze(0).mm(rollout_matrix(row_layers(maps, r, n, o.attention.head))).squeeze(0);
       out.scores[r].narrow(0, 0, n).copy_(scores);
     }
     out.scores = (out.scores * batch.token_mask.to(torch::kDouble)).contiguous();

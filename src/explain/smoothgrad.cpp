@@ -1,6 +1,6 @@
 // SmoothGrad (Smilkov et al. 2017) applied to gradient x input: the gradient of the target
-// probability is averaged over `noise_samples` copies of the input with Gaussian noise added to
-// the real tokens' embeddings (standard deviation noise_level times the standard deviation of
+// probability is averaged over `smoothgrad.samples` copies of the input with Gaussian noise added
+// to the real tokens' embeddings (standard deviation `noise_level` times the standard deviation of
 // the embedding matrix), then dotted with the clean embedding. Noise is drawn per instance from
 // a seed derived from its tokens, so an instance gets the same scores alone and in a batch.
 #include <torch/torch.h>
@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "data/batch_plan.h"
 #include "explain/common.h"
 #include "explain/methods.h"
 
@@ -40,15 +41,15 @@ class SmoothGrad : public Explainer {
   }
   BatchAttribution explain(models::TextClassifier& model, const data::Batch& batch,
                            const ExplainOptions& o) const override {
-    if (o.noise_samples < 1) throw InvalidArgument("smoothgrad: noise samples must be >= 1");
+    o.smoothgrad.validate();
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
-    const int64_t B = batch.size(), S = o.noise_samples;
+    const int64_t B = batch.size(), S = o.smoothgrad.samples;
     const bool pair = batch.pair();
     const at::Tensor x_a = model->embed(batch.ids).detach();
     const at::Tensor x_b = pair ? model->embed(batch.ids_b).detach() : at::Tensor();
-    const double sd = o.noise_level * model->embedding->weight.detach().to(torch::kDouble).std().item<double>();
+    const double sd = o.smoothgrad.noise_level * model->embedding->weight.detach().to(torch::kDouble).std().item<double>();
     const auto ids_a = real_ids(batch.ids, batch.token_mask);
     const auto ids_b = pair ? real_ids(batch.ids_b, batch.token_mask_b) : std::vector<std::vector<int64_t>>(B);
     // Noise [S, B, T, E] on the real tokens only, per row from the row's own seed.
@@ -61,7 +62,7 @@ class SmoothGrad : public Explainer {
     const at::Tensor noise_a = noise_for(x_a, batch.token_mask, 0);
     const at::Tensor noise_b = pair ? noise_for(x_b, batch.token_mask_b, 1) : at::Tensor();
     const int64_t row_tokens = batch.ids.size(1) + (pair ? batch.ids_b.size(1) : 0);
-    const int64_t chunk = std::max<int64_t>(1, o.max_tokens / std::max<int64_t>(1, B * row_tokens));
+    const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, row_tokens);
     const at::Tensor tg = targets_tensor(out.targets);
     at::Tensor sum_a = torch::zeros_like(x_a), sum_b = pair ? torch::zeros_like(x_b) : at::Tensor();
     for (int64_t s0 = 0; s0 < S; s0 += chunk) {

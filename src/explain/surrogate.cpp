@@ -44,7 +44,8 @@ std::vector<double> weighted_ridge(const std::vector<std::vector<char>>& X, cons
 
 BatchAttribution fit_surrogates(models::TextClassifier& model, const data::Batch& batch, const ExplainOptions& o,
                                 const SurrogateDesign& design, const std::string& name) {
-  if (o.samples < 2) throw InvalidArgument(name + ": samples must be >= 2, got " + std::to_string(o.samples));
+  o.surrogate.validate();
+  if (o.surrogate.samples < 2) throw InvalidArgument(name + ": samples must be >= 2, got " + std::to_string(o.surrogate.samples));
   EvalGuard eval(model);
   BatchAttribution out;
   out.targets = resolve_targets(model, batch, o);

@@ -45,7 +45,7 @@ TEST(LstmFastPaths, EqualTheGenericPathsInFloat64) {
           return 0.5 * w + 0.5 * m / m.sum(1, true);
         });
       ExplainOptions o;
-      o.steps = 7;
+      o.path.steps = 7;
       for (const char* m : {"saliency", "grad_input", "loo"}) {
         expect_twins(model, batch, m, o, std::string(m) + " classes " + std::to_string(classes));
         ExplainOptions given = o;
@@ -55,7 +55,7 @@ TEST(LstmFastPaths, EqualTheGenericPathsInFloat64) {
       for (Baseline b : {Baseline::kPad, Baseline::kZero, Baseline::kUnk})
         for (int64_t chunk : {0, 3}) {
           ExplainOptions ig = o;
-          ig.baseline = b;
+          ig.path.baseline = b;
           ig.chunk = chunk;
           expect_twins(model, batch, "ig", ig, "ig " + to_string(b) + " chunk " + std::to_string(chunk));
         }

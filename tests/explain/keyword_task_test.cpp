@@ -46,7 +46,7 @@ TEST(KeywordTask, GradientIgAndLooFindTheCuesAndPassTheSanityChecksThatAFakeFail
   for (const char* n : {"grad_input", "ig", "loo"}) methods.push_back({n, explain::make_explainer(n)});
   methods.push_back({"fake", std::make_shared<FakeExplainer>()});
   EvaluationOptions o;
-  o.explain.steps = 32;
+  o.explain.path.steps = 32;
   const std::vector<data::Example> examples(ds.test.begin(), ds.test.begin() + 60);
   const Json r = evaluate_explanations(model, examples, vocab, methods, o);
   for (const char* n : {"grad_input", "ig", "loo"}) {

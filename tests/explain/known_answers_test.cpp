@@ -86,9 +86,9 @@ TEST(IntegratedGradients, CompletenessWithinOneThousandthOnATrainedModelInFloat6
     for (int i = 0; i < 8; ++i) ex.push_back(&ds.test[i]);
     const data::Batch batch = data::make_batch(ex, vocab, false);
     ExplainOptions o;
-    o.steps = 1024;
+    o.path.steps = 1024;
     for (Baseline b : {Baseline::kPad, Baseline::kZero, Baseline::kUnk}) {
-      o.baseline = b;
+      o.path.baseline = b;
       const auto r = make_explainer("ig")->explain(model, batch, o);
       ASSERT_EQ(r.completeness_gap.size(), 8u);
       for (double g : r.completeness_gap) EXPECT_LT(g, 1e-3) << encoder << " baseline " << to_string(b);
@@ -232,21 +232,21 @@ TEST(AttAttr, EqualsARiemannSumOfFiniteDifferencesAndIsComplete) {
   const data::Batch batch = batch_of({{4, 5, 6}});
   ExplainOptions o;
   o.targets = {2};
-  o.steps = 8;
-  o.layer = 1;
+  o.path.steps = 8;
+  o.attention.layer = 1;
   const auto res = make_explainer("att_attr")->explain(model, batch, o);
   const AttentionMaps maps = attention_maps(model, batch);
   const at::Tensor a = maps.layers[1];
   at::Tensor attr = torch::zeros(a.sizes(), torch::kDouble);
-  for (int64_t j = 0; j < o.steps; ++j) {
-    const double alpha = (j + 0.5) / o.steps;
-    attr += scale_gradient_fd(model, batch, 1, 2, torch::full(a.sizes(), alpha, torch::kDouble)) / o.steps;
+  for (int64_t j = 0; j < o.path.steps; ++j) {
+    const double alpha = (j + 0.5) / o.path.steps;
+    attr += scale_gradient_fd(model, batch, 1, 2, torch::full(a.sizes(), alpha, torch::kDouble)) / o.path.steps;
   }
   const at::Tensor expected =
       (attr.mean(1) * batch.mask.to(torch::kDouble).unsqueeze(2)).sum(1)[0] * batch.token_mask[0].to(torch::kDouble);
   EXPECT_LT((res.scores[0] - expected).abs().max().item<double>(), 1e-7) << res.scores[0] << expected;
   // With many steps the map's attributions add up to y(A) - y(0).
-  o.steps = 400;
+  o.path.steps = 400;
   const auto fine = make_explainer("att_attr")->explain(model, batch, o);
   EXPECT_LT(fine.completeness_gap[0], 1e-3);
 }

@@ -45,9 +45,9 @@ TEST_P(EveryMethod, PassesTheSharedChecks) {
   const std::vector<std::vector<int64_t>> b = {{14, 15}, {16, 17, 18, 19}, {5}};
   const data::Batch batch = c.pair ? batch_of(a, b) : batch_of(a);
   ExplainOptions o;
-  o.steps = 8;
-  o.samples = 40;
-  o.noise_samples = 4;
+  o.path.steps = 8;
+  o.surrogate.samples = 40;
+  o.smoothgrad.samples = 4;
   // State to keep: parameters, one gradient set by hand, training mode on.
   model->train();
   std::vector<at::Tensor> before;
@@ -105,6 +105,26 @@ TEST_P(EveryMethod, PassesTheSharedChecks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryMethod, testing::ValuesIn(cases()), case_name);
+
+// The methods that repeat the batch (path points, noisy samples) take --chunk copies per pass,
+// and the scores do not depend on how the copies are grouped.
+TEST(Registry, RepeatingMethodsGiveTheSameScoresForEveryChunk) {
+  torch::manual_seed(3);
+  models::TextClassifier model(tiny_config("transformer", "additive", true, 3));
+  model->to(torch::kDouble);
+  const data::Batch batch = batch_of({{4, 5, 6, 7}, {8, 9}}, {{10, 11}, {12}});
+  for (const char* m : {"ig", "att_attr", "smoothgrad"}) {
+    ExplainOptions o;
+    o.path.steps = 6;
+    o.smoothgrad.samples = 5;
+    const BatchAttribution all = make_explainer(m)->explain(model, batch, o);
+    for (int64_t chunk : {1, 2, 4}) {
+      o.chunk = chunk;
+      const BatchAttribution c = make_explainer(m)->explain(model, batch, o);
+      EXPECT_LT((c.scores - all.scores).abs().max().item<double>(), 1e-12) << m << " chunk " << chunk;
+    }
+  }
+}
 
 TEST(Registry, UnknownMethodsAreNamedInTheError) {
   try {
