@@ -24,7 +24,7 @@ using namespace lumen;
 
 struct AnalysisFixture {
   data::Vocab vocab;
-  train::EncodedSet train;
+  data::EncodedSet train;
   std::vector<data::Example> analysed;
   AnalysisFixture() {
     configure_threads(0);
@@ -32,7 +32,7 @@ struct AnalysisFixture {
     std::vector<const std::vector<std::string>*> texts;
     for (auto& e : ds.train) texts.push_back(&e.tokens);
     vocab = data::Vocab::build(texts, 1);
-    train = train::EncodedSet::from(ds.train, vocab, false);
+    train = data::EncodedSet::from(ds.train, vocab, false);
     train.ids.resize(3940);
     train.labels.resize(3940);
     // 987 analysed instances: dev + test of a second draw (unseen texts, same distribution).

@@ -30,7 +30,7 @@ struct ExplainFixture {
     std::vector<const std::vector<std::string>*> texts;
     for (auto& e : ds.train) texts.push_back(&e.tokens);
     vocab = data::Vocab::build(texts, 1);
-    auto train = train::EncodedSet::from(ds.train, vocab, false);
+    auto train = data::EncodedSet::from(ds.train, vocab, false);
     train.ids.resize(3940);
     train.labels.resize(3940);
     data::Dataset more = data::load_dataset(data::parse_data_spec("synthetic-keywords?n=9870&length=26&seed=7"));

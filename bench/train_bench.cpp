@@ -17,7 +17,7 @@ using namespace lumen;
 struct Fixture {
   data::Dataset ds;
   data::Vocab vocab;
-  train::EncodedSet train;
+  data::EncodedSet train;
   Fixture() {
     configure_threads(0);
     auto spec = data::parse_data_spec("synthetic-keywords?n=5000&length=26");
@@ -25,7 +25,7 @@ struct Fixture {
     std::vector<const std::vector<std::string>*> texts;
     for (auto& e : ds.train) texts.push_back(&e.tokens);
     vocab = data::Vocab::build(texts, 1);
-    train = train::EncodedSet::from(ds.train, vocab, false);
+    train = data::EncodedSet::from(ds.train, vocab, false);
   }
 };
 Fixture& fixture() {
@@ -50,7 +50,7 @@ void train_epoch(benchmark::State& state, const std::string& encoder, const std:
   o.epochs = 1;
   o.progress = false;
   o.select = "last";
-  train::EncodedSet empty;
+  data::EncodedSet empty;
   for (auto _ : state) train::fit(model, f.train, empty, o);
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(f.train.tokens) * state.iterations(),
                                                   benchmark::Counter::kIsRate);

@@ -9,6 +9,7 @@
 #include "analysis/decision.h"
 #include "analysis/permutation.h"
 #include "core/error.h"
+#include "models/eval_guard.h"
 #include "train/trainer.h"
 
 namespace lumen::analysis {
@@ -36,7 +37,7 @@ train::TrainOptions train_options_of(const models::Run& base, const ControlsOpti
 }
 
 models::TextClassifier train_model(models::ModelConfig config, train::TrainOptions t, uint64_t seed,
-                                   const train::EncodedSet& tr, const train::EncodedSet& dev) {
+                                   const data::EncodedSet& tr, const data::EncodedSet& dev) {
   torch::manual_seed(seed);
   t.seed = seed;
   models::TextClassifier model(config);
@@ -53,7 +54,7 @@ Json metrics_row(const std::string& name, const train::ClassificationMetrics& m)
 struct Outputs {
   std::vector<std::vector<double>> attention, probs;
 };
-Outputs outputs_of(models::TextClassifier& model, const train::EncodedSet& set) {
+Outputs outputs_of(models::TextClassifier& model, const data::EncodedSet& set) {
   torch::NoGradGuard ng;
   Outputs out;
   for (int64_t i = 0; i < set.size(); i += 64) {
@@ -84,12 +85,12 @@ Json run_controls(models::Run& base, const data::Dataset& ds, const ControlsOpti
   o.validate();
   if (!base.model->has_pooling_attention())
     throw InvalidArgument("controls: the base model has no pooling attention (pooling=cls)");
-  const auto tr = train::EncodedSet::from(ds.train, base.vocab, ds.pair);
-  const auto dev = train::EncodedSet::from(ds.dev, base.vocab, ds.pair);
-  const auto test = train::EncodedSet::from(ds.test, base.vocab, ds.pair);
+  const auto tr = data::EncodedSet::from(ds.train, base.vocab, ds.pair);
+  const auto dev = data::EncodedSet::from(ds.dev, base.vocab, ds.pair);
+  const auto test = data::EncodedSet::from(ds.test, base.vocab, ds.pair);
   if (tr.size() == 0 || test.size() == 0) throw DataError("controls: the data needs train and test splits");
   const train::TrainOptions topts = train_options_of(base, o);
-  base.model->eval();
+  models::EvalGuard eval(base.model);
   const auto base_metrics = train::evaluate(base.model, test);
   const std::vector<std::string> metric_cols = {"model", "accuracy", "F1", "ROC-AUC"};
   Json sections = Json::array();

@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "data/batch.h"
 #include "explain/common.h"
+#include "train/trainer.h"
 
 namespace lumen::analysis {
 namespace {

@@ -26,7 +26,7 @@
 #include "data/example.h"
 #include "data/vocab.h"
 #include "explain/explainer.h"
-#include "train/trainer.h"
+#include "data/encoded_set.h"
 
 namespace lumen::analysis {
 
@@ -42,8 +42,8 @@ struct EvaluationOptions {
   double top_share = 0.2;  // agreement: top-k overlap with k = ceil(top_share * n)
   bool sanity = true;
   // Label-permuted control: trained on the training split with permuted labels (empty: skipped).
-  const train::EncodedSet* permuted_train = nullptr;
-  const train::EncodedSet* permuted_dev = nullptr;
+  const data::EncodedSet* permuted_train = nullptr;
+  const data::EncodedSet* permuted_dev = nullptr;
   int64_t permuted_epochs = 3;
   int64_t batch_size = 32;
   uint64_t seed = 0;

@@ -12,7 +12,9 @@
 #include "analysis/leave_one_out.h"
 #include "core/error.h"
 #include "core/progress.h"
-#include "train/trainer.h"
+#include "data/batch_plan.h"
+#include "models/eval_guard.h"
+#include "data/encoded_set.h"
 
 namespace lumen::analysis {
 
@@ -108,12 +110,11 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
   if (!model->has_pooling_attention())
     throw InvalidArgument("analyze: the model has no pooling attention (a Transformer trained with pooling=cls); "
                           "train it with --pooling attention");
-  const bool was_training = model->is_training();
-  model->eval();
+  models::EvalGuard eval(model);
   const int64_t total = o.limit > 0 ? std::min<int64_t>(o.limit, static_cast<int64_t>(examples.size()))
                                     : static_cast<int64_t>(examples.size());
   const std::vector<data::Example> chosen(examples.begin(), examples.begin() + total);
-  const train::EncodedSet set = train::EncodedSet::from(chosen, vocab, pair);
+  const data::EncodedSet set = data::EncodedSet::from(chosen, vocab, pair);
   AnalysisResult result;
   auto& recs = result.records;
   recs.resize(total);
@@ -123,14 +124,12 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     recs[i].rationale = chosen[i].rationale;
     recs[i].label = chosen[i].label;
   }
-  // Length-sorted batches: little padding, similar work per batch.
-  std::vector<int64_t> order(total);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return set.ids[a].size() < set.ids[b].size(); });
-  std::vector<std::vector<int64_t>> batches;
-  for (int64_t i = 0; i < total; i += o.batch_size)
-    batches.emplace_back(order.begin() + i, order.begin() + std::min(total, i + o.batch_size));
+  // Length-sorted batches: little padding, similar work per batch. The later phases take spans
+  // of the same order.
+  const std::vector<int64_t> lengths = set.lengths();
+  const std::vector<int64_t> order = data::length_order(lengths);
+  auto spans = [&](int64_t rows) { return data::plan_batches(order, lengths, {/*max_rows=*/rows, /*max_tokens=*/0}); };
+  const auto batches = spans(o.batch_size);
 
   std::vector<Decision> decisions(total);
   // Phase 1: one encoder pass per batch, with the gradient importance when asked.
@@ -169,9 +168,7 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     LooOptions lo;
     lo.fast = o.fast;
     // Spans of several batches: leave-one-out splits each span's deletions over the cores.
-    const int64_t span = std::max<int64_t>(o.batch_size, 256);
-    for (int64_t begin = 0; begin < total; begin += span) {
-      const std::vector<int64_t> rows(order.begin() + begin, order.begin() + std::min(total, begin + span));
+    for (const auto& rows : spans(std::max<int64_t>(o.batch_size, 256))) {
       std::vector<std::vector<double>> original;
       for (int64_t r : rows) original.push_back(recs[r].probs);
       auto imp = leave_one_out(model, set, rows, original, lo);
@@ -197,18 +194,16 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     Progress bar("adversarial", total, o.progress);
     AdversarialOptions ao = o.adversarial_options;
     ao.fast = o.fast;
-    const int64_t chunk = std::max<int64_t>(o.batch_size, 128);
-    for (int64_t begin = 0; begin < total; begin += chunk) {
-      const int64_t end = std::min(total, begin + chunk);
+    for (const auto& rows : spans(std::max<int64_t>(o.batch_size, 128))) {
       std::vector<Decision> ds;
       std::vector<uint64_t> seeds;
-      for (int64_t p = begin; p < end; ++p) {
-        ds.push_back(decisions[order[p]]);
-        seeds.push_back(instance_seed(o.seed, order[p], 2));
+      for (int64_t i : rows) {
+        ds.push_back(decisions[i]);
+        seeds.push_back(instance_seed(o.seed, i, 2));
       }
       auto res = adversarial_attention(model, ds, seeds, ao);
-      for (int64_t p = begin; p < end; ++p) recs[order[p]].adversarial = std::move(res[p - begin]);
-      bar.advance(end - begin);
+      for (size_t k = 0; k < rows.size(); ++k) recs[rows[k]].adversarial = std::move(res[k]);
+      bar.advance(static_cast<int64_t>(rows.size()));
     }
     bar.finish();
     result.seconds.adversarial = since(t0);
@@ -222,7 +217,6 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     }
     result.seconds.statistics = since(t0);
   }
-  model->train(was_training);
   return result;
 }
 

@@ -4,8 +4,11 @@
 
 #include <cmath>
 
-#include "core/parallel.h"
 #include <limits>
+#include <numeric>
+
+#include "core/parallel.h"
+#include "data/batch_plan.h"
 
 namespace lumen::analysis {
 
@@ -14,12 +17,12 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Output distributions [rows][C] of the variant sequences in `variants`.
-at::Tensor variant_probs(models::TextClassifier& model, const train::EncodedSet& variants,
+at::Tensor variant_probs(models::TextClassifier& model, const data::EncodedSet& variants,
                          const std::vector<int64_t>& rows) {
   return output_probs(model->forward_training(variants.batch(rows)).logits).contiguous();
 }
 
-std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const train::EncodedSet& set,
+std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const data::EncodedSet& set,
                                            const std::vector<int64_t>& rows,
                                            const std::vector<std::vector<double>>& original) {
   std::vector<std::vector<double>> out(rows.size());
@@ -31,7 +34,7 @@ std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const 
         out[i].push_back(kNaN);
         continue;
       }
-      train::EncodedSet one;
+      data::EncodedSet one;
       one.pair = set.pair;
       one.ids.push_back(ids);
       one.ids[0].erase(one.ids[0].begin() + t);
@@ -44,11 +47,11 @@ std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const 
   return out;
 }
 
-std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, const train::EncodedSet& set,
+std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, const data::EncodedSet& set,
                                              const std::vector<int64_t>& rows,
                                              const std::vector<std::vector<double>>& original, int64_t max_rows) {
   std::vector<std::vector<double>> out(rows.size());
-  train::EncodedSet variants;
+  data::EncodedSet variants;
   variants.pair = set.pair;
   std::vector<std::pair<int64_t, int64_t>> owner;  // (instance, token) of each variant
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -93,14 +96,13 @@ std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, cons
       return out;
     }
   }
-  for (int64_t begin = 0; begin < total; begin += max_rows) {
-    const int64_t end = std::min(total, begin + max_rows);
-    std::vector<int64_t> chunk;
-    for (int64_t r = begin; r < end; ++r) chunk.push_back(r);
+  std::vector<int64_t> all(total);
+  std::iota(all.begin(), all.end(), 0);
+  for (const auto& chunk : data::plan_batches(all, variants.lengths(), {/*max_rows=*/max_rows, /*max_tokens=*/0})) {
     at::Tensor p = variant_probs(model, variants, chunk);
-    for (int64_t r = begin; r < end; ++r) {
-      const auto [i, t] = owner[r];
-      out[i][t] = tvd(p[r - begin].data_ptr<double>(), original[i].data(), p.size(1));
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      const auto [i, t] = owner[chunk[k]];
+      out[i][t] = tvd(p[k].data_ptr<double>(), original[i].data(), p.size(1));
     }
   }
   return out;
@@ -137,7 +139,7 @@ std::vector<std::vector<double>> leave_one_out_context_free(models::TextClassifi
   return out;
 }
 
-std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, const train::EncodedSet& set,
+std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, const data::EncodedSet& set,
                                                const std::vector<int64_t>& rows,
                                                const std::vector<std::vector<double>>& original,
                                                const LooOptions& options) {
@@ -148,28 +150,28 @@ std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, co
     models::Encoded enc = model->encode(model->embed(batch.ids), batch, {});
     return leave_one_out_context_free(model, enc, batch, original);
   }
-  // Groups of whole instances with at most max_rows deletions each (one long text may exceed it
-  // alone), so that memory stays flat in the text length and batch size.
-  std::vector<std::pair<size_t, size_t>> groups;
-  for (size_t begin = 0; begin < rows.size();) {
-    size_t end = begin;
-    int64_t count = 0;
-    while (end < rows.size() &&
-           (end == begin || count + static_cast<int64_t>(set.ids[rows[end]].size()) <= options.max_rows))
-      count += static_cast<int64_t>(set.ids[rows[end++]].size());
-    groups.emplace_back(begin, end);
-    begin = end;
+  // Groups of whole instances (consecutive in `rows`) with at most max_rows deletions each (one
+  // long text may exceed it alone), so that memory stays flat in the text length and batch size.
+  std::vector<int64_t> positions(rows.size()), deletions(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    positions[i] = static_cast<int64_t>(i);
+    deletions[i] = static_cast<int64_t>(set.ids[rows[i]].size());
   }
-  // Groups are independent: half of them on each core.
+  const auto groups = data::plan_batches(positions, deletions, {/*max_rows=*/options.max_rows, /*max_tokens=*/0},
+                                         /*rows=*/deletions);
+  // Groups are independent: spread over the cores.
   std::vector<std::vector<double>> out(rows.size());
   parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
     torch::NoGradGuard ng;  // grad mode is per thread
     for (int64_t g = g0; g < g1; ++g) {
-      const auto [begin, end] = groups[g];
-      const std::vector<int64_t> group(rows.begin() + begin, rows.begin() + end);
-      const std::vector<std::vector<double>> orig(original.begin() + begin, original.begin() + end);
+      std::vector<int64_t> group;
+      std::vector<std::vector<double>> orig;
+      for (int64_t i : groups[g]) {
+        group.push_back(rows[i]);
+        orig.push_back(original[i]);
+      }
       auto part = loo_batched(model, set, group, orig, options.max_rows);
-      for (size_t i = begin; i < end; ++i) out[i] = std::move(part[i - begin]);
+      for (size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = std::move(part[k]);
     }
   });
   return out;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "analysis/decision.h"
-#include "train/trainer.h"
+#include "data/encoded_set.h"
 
 namespace lumen::analysis {
 
@@ -25,7 +25,7 @@ struct LooOptions {
 
 // importance[i][t] for rows `rows` of `set` and every real token t; `original` holds each row's
 // output distribution. A one-token text has no deletion with a defined output: NaN.
-std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, const train::EncodedSet& set,
+std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, const data::EncodedSet& set,
                                                const std::vector<int64_t>& rows,
                                                const std::vector<std::vector<double>>& original,
                                                const LooOptions& options = {});

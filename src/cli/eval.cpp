@@ -23,7 +23,7 @@ void register_eval(CLI::App& app) {
     models::Run run = models::load_run(o->run);
     const data::Split split = data::parse_split(o->split);
     data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const auto set = train::EncodedSet::from(ds.split(split), run.vocab, ds.pair);
+    const auto set = data::EncodedSet::from(ds.split(split), run.vocab, ds.pair);
     if (set.size() == 0) throw DataError("eval: the " + o->split + " split of " + ds.name + " is empty");
     const auto m = train::evaluate(run.model, set);
     if (globals().json) {

@@ -54,10 +54,10 @@ void register_evaluate_explanations(CLI::App& app) {
     eo.batch_size = o->batch_size;
     eo.permuted_epochs = o->permuted_epochs;
     eo.progress = !globals().quiet && !globals().json;
-    train::EncodedSet ptrain, pdev;
+    data::EncodedSet ptrain, pdev;
     if (eo.sanity && !o->no_permuted && !ds.train.empty()) {
-      ptrain = train::EncodedSet::from(ds.train, run.vocab, run.model_config.pair);
-      pdev = train::EncodedSet::from(ds.dev.empty() ? ds.train : ds.dev, run.vocab, run.model_config.pair);
+      ptrain = data::EncodedSet::from(ds.train, run.vocab, run.model_config.pair);
+      pdev = data::EncodedSet::from(ds.dev.empty() ? ds.train : ds.dev, run.vocab, run.model_config.pair);
       Rng rng(eo.seed + 17);
       rng.shuffle(ptrain.labels);
       eo.permuted_train = &ptrain;

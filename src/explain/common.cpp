@@ -7,14 +7,10 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "data/batch_plan.h"
 #include "data/vocab.h"
 
 namespace lumen::explain {
-
-EvalGuard::EvalGuard(models::TextClassifier& model) : model_(model), was_training_(model->is_training()) {
-  model_->eval();
-}
-EvalGuard::~EvalGuard() { model_->train(was_training_); }
 
 at::Tensor targets_tensor(const std::vector<int64_t>& targets) { return torch::tensor(targets, torch::kInt64); }
 
@@ -96,29 +92,19 @@ std::vector<double> variant_probabilities(models::TextClassifier& model, const s
   std::vector<double> out(n, 0.0);
   if (n == 0) return out;
   const bool pair = model->config().pair;
-  auto length = [&](int64_t i) {
-    return static_cast<int64_t>(std::max(variants[i].a.size(), pair ? variants[i].b.size() : size_t{0})) + 2;
-  };
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return length(x) < length(y); });
-  // Groups of rows whose padded size stays within max_tokens (at least one row each).
-  std::vector<std::pair<int64_t, int64_t>> groups;
-  for (int64_t begin = 0; begin < n;) {
-    int64_t end = begin + 1;
-    while (end < n && (end - begin + 1) * length(order[end]) <= std::max<int64_t>(max_tokens, 1)) ++end;
-    groups.emplace_back(begin, end);
-    begin = end;
-  }
+  std::vector<int64_t> lengths(n);
+  for (int64_t i = 0; i < n; ++i)
+    lengths[i] = static_cast<int64_t>(std::max(variants[i].a.size(), pair ? variants[i].b.size() : size_t{0})) + 2;
+  // Length-sorted groups whose padded size stays within max_tokens (at least one row each).
+  const auto groups = data::length_sorted_batches(lengths, {/*max_rows=*/0, /*max_tokens=*/std::max<int64_t>(max_tokens, 1)});
   EvalGuard eval(model);
   parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
     torch::NoGradGuard no_grad;
     for (int64_t g = g0; g < g1; ++g) {
-      const auto [begin, end] = groups[g];
       std::vector<std::vector<int64_t>> a, b;
       std::vector<int64_t> tg;
-      for (int64_t k = begin; k < end; ++k) {
-        const Variant& v = variants[order[k]];
+      for (int64_t k : groups[g]) {
+        const Variant& v = variants[k];
         a.push_back(v.a);
         if (pair) b.push_back(v.b);
         tg.push_back(targets.at(v.row));
@@ -129,7 +115,7 @@ std::vector<double> variant_probabilities(models::TextClassifier& model, const s
       const at::Tensor p =
           target_probability(model->forward_training(batch).logits, targets_tensor(tg)).to(torch::kDouble).contiguous();
       const double* pp = p.data_ptr<double>();
-      for (int64_t k = begin; k < end; ++k) out[order[k]] = pp[k - begin];
+      for (size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = pp[k];
     }
   });
   return out;

@@ -7,21 +7,11 @@
 #include <vector>
 
 #include "explain/explainer.h"
+#include "models/eval_guard.h"
 
 namespace lumen::explain {
 
-// Eval mode for the guard's lifetime; the previous mode is restored afterwards.
-class EvalGuard {
- public:
-  explicit EvalGuard(models::TextClassifier& model);
-  ~EvalGuard();
-  EvalGuard(const EvalGuard&) = delete;
-  EvalGuard& operator=(const EvalGuard&) = delete;
-
- private:
-  models::TextClassifier model_;
-  bool was_training_;
-};
+using models::EvalGuard;
 
 // The class explained in each row: options.targets (validated) or the predicted class.
 std::vector<int64_t> resolve_targets(models::TextClassifier& model, const data::Batch& batch, const ExplainOptions& o);

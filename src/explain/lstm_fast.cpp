@@ -3,7 +3,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <numeric>
 
+#include "data/batch_plan.h"
 #include "data/vocab.h"
 #include "explain/common.h"
 #include "models/lstm_kernel.h"
@@ -126,15 +128,18 @@ std::vector<double> removal_probabilities(models::TextClassifier& model, const L
     replacement = model->embed(torch::tensor({removal == Removal::kPad ? data::Vocab::kPad : data::Vocab::kUnk}))
                       .detach()
                       .view({-1});
-  const int64_t group = std::max<int64_t>(1, max_tokens / std::max<int64_t>(1, T - 1));
-  for (size_t g0 = 0; g0 < all.size(); g0 += group) {
-    const size_t g1 = std::min(all.size(), g0 + static_cast<size_t>(group));
+  // Groups of removals in batch order, each variant T - 1 state positions long.
+  std::vector<int64_t> in_order(all.size());
+  std::iota(in_order.begin(), in_order.end(), 0);
+  const auto groups = data::plan_batches(in_order, std::vector<int64_t>(all.size(), std::max<int64_t>(1, T - 1)),
+                                         {/*max_rows=*/0, /*max_tokens=*/std::max<int64_t>(max_tokens, 1)});
+  for (const auto& group : groups) {
     std::vector<int64_t> rows;  // the group's rows of `batch`, in order
     std::vector<int64_t> in_sub;  // each variant's row of `sub`
     std::vector<std::array<int64_t, 2>> dels;
     std::vector<std::vector<int64_t>> variant_ids;
     std::vector<int64_t> tg, slots;
-    for (size_t i = g0; i < g1; ++i) {
+    for (int64_t i : group) {
       const Deletion& d = all[i];
       if (rows.empty() || rows.back() != d.row) rows.push_back(d.row);
       in_sub.push_back(static_cast<int64_t>(rows.size()) - 1);

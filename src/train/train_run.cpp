@@ -85,9 +85,9 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 {"embeddings", embeddings_report}};
     write_json_file(join_path(tmp, "config.json"), config);
     vocab.save(join_path(tmp, "vocab.txt"));
-    const EncodedSet train = EncodedSet::from(ds.train, vocab, ds.pair);
-    const EncodedSet dev = EncodedSet::from(ds.dev, vocab, ds.pair);
-    const EncodedSet test = EncodedSet::from(ds.test, vocab, ds.pair);
+    const data::EncodedSet train = data::EncodedSet::from(ds.train, vocab, ds.pair);
+    const data::EncodedSet dev = data::EncodedSet::from(ds.dev, vocab, ds.pair);
+    const data::EncodedSet test = data::EncodedSet::from(ds.test, vocab, ds.pair);
     std::snprintf(buf, sizeof buf, "model %s + %s attention, %lld parameters", mc.encoder.c_str(), mc.attention.c_str(),
                   static_cast<long long>([&] {
                     int64_t n = 0;

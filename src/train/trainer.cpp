@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "data/batch_plan.h"
+#include "models/eval_guard.h"
 #include "train/adam.h"
 
 namespace lumen::train {
@@ -41,53 +43,22 @@ Json TrainResult::to_json() const {
   return {{"epochs", e}, {"best_epoch", best_epoch}, {"best_dev", best_dev.to_json()}};
 }
 
-EncodedSet EncodedSet::from(const std::vector<data::Example>& examples, const data::Vocab& vocab, bool pair) {
-  EncodedSet s;
-  s.pair = pair;
-  for (const auto& e : examples) {
-    if (e.tokens.empty()) throw InvalidArgument("train: " + e.source + ": example has no tokens");
-    s.ids.push_back(vocab.encode(e.tokens));
-    if (pair) s.ids_b.push_back(vocab.encode(e.tokens_b));
-    s.labels.push_back(e.label);
-    s.tokens += static_cast<int64_t>(e.tokens.size() + e.tokens_b.size());
-  }
-  return s;
-}
-
-data::Batch EncodedSet::batch(const std::vector<int64_t>& rows) const {
-  std::vector<std::vector<int64_t>> a, b;
-  std::vector<int64_t> y;
-  for (int64_t r : rows) {
-    a.push_back(ids[r]);
-    if (pair) b.push_back(ids_b[r]);
-    y.push_back(labels[r]);
-  }
-  data::Batch batch;
-  data::pad_ids(a, batch.ids, batch.lengths, batch.mask, batch.token_mask);
-  if (pair) data::pad_ids(b, batch.ids_b, batch.lengths_b, batch.mask_b, batch.token_mask_b);
-  batch.labels = torch::tensor(y, torch::kInt64);
-  return batch;
-}
-
 namespace {
 
 // Length-sorted batches with a little noise, in shuffled order (the paper's batching).
-std::vector<std::vector<int64_t>> make_buckets(const EncodedSet& set, int64_t batch_size, Rng& rng) {
+std::vector<std::vector<int64_t>> make_buckets(const data::EncodedSet& set, int64_t batch_size, Rng& rng) {
   std::vector<std::pair<double, int64_t>> keyed;
   for (int64_t i = 0; i < set.size(); ++i)
     keyed.emplace_back(static_cast<double>(set.ids[i].size()) + 4.0 * (rng.uniform() - 0.5), i);
   std::sort(keyed.begin(), keyed.end());
-  std::vector<std::vector<int64_t>> batches;
-  for (size_t i = 0; i < keyed.size(); i += batch_size) {
-    std::vector<int64_t> b;
-    for (size_t j = i; j < std::min(keyed.size(), i + batch_size); ++j) b.push_back(keyed[j].second);
-    batches.push_back(std::move(b));
-  }
+  std::vector<int64_t> order;
+  for (const auto& k : keyed) order.push_back(k.second);
+  auto batches = data::plan_batches(order, set.lengths(), {/*max_rows=*/batch_size, /*max_tokens=*/0});
   rng.shuffle(batches);
   return batches;
 }
 
-at::Tensor class_weights(const EncodedSet& train, int64_t C, bool binary_single, const std::string& mode) {
+at::Tensor class_weights(const data::EncodedSet& train, int64_t C, bool binary_single, const std::string& mode) {
   std::vector<double> count(C, 0);
   for (int64_t y : train.labels) count[y] += 1;
   std::vector<float> w(C, 1.0f);
@@ -106,20 +77,13 @@ double select_score(const ClassificationMetrics& m, const std::string& select, i
 
 }  // namespace
 
-std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set, int64_t batch_size,
+std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const data::EncodedSet& set, int64_t batch_size,
                                                const BatchOptions& batch_options) {
-  const bool was_training = model->is_training();
-  model->eval();
+  models::EvalGuard eval(model);
   torch::NoGradGuard no_grad;
-  std::vector<std::vector<double>> probs;
-  probs.reserve(set.size());
   // Length-sorted batches keep padding low; results go back to the original order.
-  std::vector<int64_t> order(set.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return set.ids[a].size() < set.ids[b].size(); });
-  probs.resize(set.size());
-  for (int64_t i = 0; i < set.size(); i += batch_size) {
-    std::vector<int64_t> rows(order.begin() + i, order.begin() + std::min<int64_t>(set.size(), i + batch_size));
+  std::vector<std::vector<double>> probs(set.size());
+  for (const auto& rows : data::length_sorted_batches(set.lengths(), {/*max_rows=*/batch_size, /*max_tokens=*/0})) {
     const data::Batch batch = set.batch(rows);
     const at::Tensor logits = batch_options ? model->forward(batch, batch_options(batch)).logits : model->forward(batch).logits;
     at::Tensor p = torch::softmax(logits, 1).to(torch::kDouble).contiguous();
@@ -130,15 +94,14 @@ std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, co
       probs[rows[r]] = std::move(row);
     }
   }
-  model->train(was_training);
   return probs;
 }
 
-ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set, const BatchOptions& batch_options) {
+ClassificationMetrics evaluate(models::TextClassifier& model, const data::EncodedSet& set, const BatchOptions& batch_options) {
   return compute_metrics(predict_proba(model, set, 64, batch_options), set.labels);
 }
 
-TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const EncodedSet& dev, const TrainOptions& options,
+TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, const data::EncodedSet& dev, const TrainOptions& options,
                 const std::function<void(int64_t)>& on_epoch) {
   options.validate();
   if (train.size() == 0) throw InvalidArgument("train: the training split is empty");

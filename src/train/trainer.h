@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "data/encoded_set.h"
 #include "data/example.h"
 #include "data/vocab.h"
 #include "models/classifier.h"
@@ -57,27 +58,16 @@ struct TrainResult {
   Json to_json() const;
 };
 
-// Examples encoded once for fast batching.
-struct EncodedSet {
-  std::vector<std::vector<int64_t>> ids, ids_b;
-  std::vector<int64_t> labels;
-  bool pair = false;
-  int64_t tokens = 0;
-  static EncodedSet from(const std::vector<data::Example>& examples, const data::Vocab& vocab, bool pair);
-  data::Batch batch(const std::vector<int64_t>& rows) const;
-  int64_t size() const { return static_cast<int64_t>(ids.size()); }
-};
-
 // Trains `model` in place and leaves the selected epoch's weights in it. `on_epoch(epoch)`
 // is called after each epoch with the epoch's weights in the model (to save checkpoints).
-TrainResult fit(models::TextClassifier& model, const EncodedSet& train, const EncodedSet& dev, const TrainOptions& options,
+TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, const data::EncodedSet& dev, const TrainOptions& options,
                 const std::function<void(int64_t)>& on_epoch = {});
 
 // Class probabilities [n][C] in eval mode without gradients, restoring the training mode.
-std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const EncodedSet& set,
+std::vector<std::vector<double>> predict_proba(models::TextClassifier& model, const data::EncodedSet& set,
                                                int64_t batch_size = 64, const BatchOptions& batch_options = {});
 
-ClassificationMetrics evaluate(models::TextClassifier& model, const EncodedSet& set,
+ClassificationMetrics evaluate(models::TextClassifier& model, const data::EncodedSet& set,
                                const BatchOptions& batch_options = {});
 
 }  // namespace lumen::train

@@ -22,8 +22,8 @@ namespace {
 using test::batch_of;
 using test::tiny_config;
 
-train::EncodedSet set_of(const std::vector<std::vector<int64_t>>& a, const std::vector<std::vector<int64_t>>& b = {}) {
-  train::EncodedSet s;
+data::EncodedSet set_of(const std::vector<std::vector<int64_t>>& a, const std::vector<std::vector<int64_t>>& b = {}) {
+  data::EncodedSet s;
   s.ids = a;
   s.ids_b = b;
   s.pair = !b.empty();
@@ -34,7 +34,7 @@ train::EncodedSet set_of(const std::vector<std::vector<int64_t>>& a, const std::
 const std::vector<std::vector<int64_t>> kTexts = {{4, 5, 6, 7, 8, 9}, {10, 11}, {12, 4, 4, 13}, {14}, {15, 16, 17}};
 const std::vector<std::vector<int64_t>> kQuestions = {{5, 6}, {7}, {8, 9, 10}, {11, 12}, {13}};
 
-std::vector<std::vector<double>> outputs(models::TextClassifier& model, const train::EncodedSet& set) {
+std::vector<std::vector<double>> outputs(models::TextClassifier& model, const data::EncodedSet& set) {
   torch::NoGradGuard ng;
   std::vector<std::vector<double>> out;
   for (int64_t i = 0; i < set.size(); ++i) {
@@ -44,7 +44,7 @@ std::vector<std::vector<double>> outputs(models::TextClassifier& model, const tr
   return out;
 }
 
-std::vector<int64_t> all_rows(const train::EncodedSet& s) {
+std::vector<int64_t> all_rows(const data::EncodedSet& s) {
   std::vector<int64_t> r(s.size());
   for (int64_t i = 0; i < s.size(); ++i) r[i] = i;
   return r;

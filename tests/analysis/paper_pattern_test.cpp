@@ -18,8 +18,8 @@ TEST(PaperPattern, AverageEncoderAttentionAgreesWithImportanceFarMoreThanBiLstm)
   std::vector<const std::vector<std::string>*> texts;
   for (auto& e : ds.train) texts.push_back(&e.tokens);
   const data::Vocab vocab = data::Vocab::build(texts, 1);
-  const auto train = train::EncodedSet::from(ds.train, vocab, false);
-  const auto dev = train::EncodedSet::from(ds.dev, vocab, false);
+  const auto train = data::EncodedSet::from(ds.train, vocab, false);
+  const auto dev = data::EncodedSet::from(ds.dev, vocab, false);
   AnalysisOptions o;
   o.permutation = o.adversarial = false;
   o.progress = false;
@@ -34,7 +34,7 @@ TEST(PaperPattern, AverageEncoderAttentionAgreesWithImportanceFarMoreThanBiLstm)
     train::TrainOptions to;  // the paper's training: 8 epochs, Adam/AMSGrad, best dev ROC-AUC
     to.progress = false;
     train::fit(model, train, dev, to);
-    const auto test = train::EncodedSet::from(ds.test, vocab, false);
+    const auto test = data::EncodedSet::from(ds.test, vocab, false);
     EXPECT_GT(train::evaluate(model, test).accuracy, 0.9) << encoders[i];
     const auto res = analyze(model, ds.test, vocab, false, o);
     summaries[i] = summarize(res.records, ds.label_names, o);

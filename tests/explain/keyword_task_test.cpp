@@ -38,9 +38,9 @@ TEST(KeywordTask, GradientIgAndLooFindTheCuesAndPassTheSanityChecksThatAFakeFail
   models::TextClassifier model(c);
   train::TrainOptions to;
   to.progress = false;
-  const auto train_set = train::EncodedSet::from(ds.train, vocab, false);
-  train::fit(model, train_set, train::EncodedSet::from(ds.dev, vocab, false), to);
-  ASSERT_GT(train::evaluate(model, train::EncodedSet::from(ds.test, vocab, false)).accuracy, 0.9);
+  const auto train_set = data::EncodedSet::from(ds.train, vocab, false);
+  train::fit(model, train_set, data::EncodedSet::from(ds.dev, vocab, false), to);
+  ASSERT_GT(train::evaluate(model, data::EncodedSet::from(ds.test, vocab, false)).accuracy, 0.9);
 
   std::vector<NamedExplainer> methods;
   for (const char* n : {"grad_input", "ig", "loo"}) methods.push_back({n, explain::make_explainer(n)});

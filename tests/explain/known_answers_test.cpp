@@ -70,7 +70,7 @@ models::TextClassifier trained_fixture(const std::string& encoder, data::Vocab* 
   train::TrainOptions to;
   to.epochs = 4;
   to.progress = false;
-  train::fit(model, train::EncodedSet::from(ds.train, vocab, false), train::EncodedSet::from(ds.dev, vocab, false), to);
+  train::fit(model, data::EncodedSet::from(ds.train, vocab, false), data::EncodedSet::from(ds.dev, vocab, false), to);
   model->to(torch::kDouble);
   if (vocab_out) *vocab_out = vocab;
   if (ds_out) *ds_out = ds;

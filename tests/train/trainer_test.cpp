@@ -14,7 +14,7 @@ namespace {
 struct Prepared {
   data::Dataset ds;
   data::Vocab vocab;
-  EncodedSet train, dev, test;
+  data::EncodedSet train, dev, test;
 };
 
 const Prepared& keyword_task() {
@@ -25,9 +25,9 @@ const Prepared& keyword_task() {
     std::vector<const std::vector<std::string>*> texts;
     for (const auto& e : r.ds.train) texts.push_back(&e.tokens);
     r.vocab = data::Vocab::build(texts, 1);
-    r.train = EncodedSet::from(r.ds.train, r.vocab, false);
-    r.dev = EncodedSet::from(r.ds.dev, r.vocab, false);
-    r.test = EncodedSet::from(r.ds.test, r.vocab, false);
+    r.train = data::EncodedSet::from(r.ds.train, r.vocab, false);
+    r.dev = data::EncodedSet::from(r.ds.dev, r.vocab, false);
+    r.test = data::EncodedSet::from(r.ds.test, r.vocab, false);
     return r;
   }();
   return p;
@@ -92,8 +92,8 @@ TEST(Trainer, PairModelLearnsTheWhereTask) {
   TrainOptions o;
   o.epochs = 10;
   o.progress = false;
-  fit(model, EncodedSet::from(ds.train, vocab, true), EncodedSet::from(ds.dev, vocab, true), o);
-  EXPECT_GE(evaluate(model, EncodedSet::from(ds.test, vocab, true)).accuracy, 0.9);
+  fit(model, data::EncodedSet::from(ds.train, vocab, true), data::EncodedSet::from(ds.dev, vocab, true), o);
+  EXPECT_GE(evaluate(model, data::EncodedSet::from(ds.test, vocab, true)).accuracy, 0.9);
 }
 
 }  // namespace
@@ -128,9 +128,9 @@ TEST(Trainer, SelectionBreaksTiesOfASaturatedDevMetricByDevLoss) {
   o.epochs = 15;
   o.lr = 0.01;
   o.progress = false;
-  const auto r = fit(model, EncodedSet::from(ds.train, vocab, false), EncodedSet::from(ds.dev, vocab, false), o);
+  const auto r = fit(model, data::EncodedSet::from(ds.train, vocab, false), data::EncodedSet::from(ds.dev, vocab, false), o);
   EXPECT_EQ(r.best_dev.accuracy, 1.0);
-  EXPECT_EQ(evaluate(model, EncodedSet::from(ds.test, vocab, false)).accuracy, 1.0);
+  EXPECT_EQ(evaluate(model, data::EncodedSet::from(ds.test, vocab, false)).accuracy, 1.0);
 }
 
 }  // namespace
