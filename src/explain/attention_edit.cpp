@@ -74,16 +74,16 @@ AttentionEditSpec parse_attention_edit(const std::string& s) {
 }
 
 void validate_edits(const std::vector<AttentionEditSpec>& edits, const models::TextClassifier& model) {
-  const auto& c = model->config();
-  const int64_t layers = c.encoder == "transformer" ? c.layers : 0;
+  const int64_t layers = model->self_attention_layers();
   for (const auto& e : edits) {
     if (e.layer < 0 && !model->has_pooling_attention())
       throw InvalidArgument("--set-attention: '" + e.text + "' edits the pooling attention, and this model has none");
     if (e.layer >= layers)
       throw InvalidArgument("--set-attention: '" + e.text + "': layer must be < " + std::to_string(layers) +
                             " (self-attention layers of this model)");
-    if (e.head >= c.heads)
-      throw InvalidArgument("--set-attention: '" + e.text + "': head must be < " + std::to_string(c.heads));
+    if (e.layer >= 0 && e.head >= model->self_attention_heads())
+      throw InvalidArgument("--set-attention: '" + e.text + "': head must be < " +
+                            std::to_string(model->self_attention_heads()));
   }
 }
 

@@ -8,7 +8,7 @@
 namespace lumen::explain {
 
 std::vector<int64_t> covered_layers(models::TextClassifier& model, const ExplainOptions& o) {
-  const int64_t self = model->config().encoder == "transformer" ? model->config().layers : 0;
+  const int64_t self = model->self_attention_layers();
   if (o.attention.layer >= 0) {
     if (o.attention.layer >= self)
       throw InvalidArgument("explain: layer must be < " + std::to_string(self) + " (self-attention layers), got " +

@@ -69,7 +69,7 @@ Json explain_document(models::TextClassifier& model, const std::vector<data::Exa
   if (!o.explain.targets.empty() && o.explain.targets.size() != examples.size())
     throw InvalidArgument("explain: targets must give one class per instance");
   const bool pair = model->config().pair;
-  const bool has_attention = model->has_pooling_attention() || model->config().encoder == "transformer";
+  const bool has_attention = model->has_attention();
   std::vector<std::unique_ptr<Explainer>> explainers;
   Json methods = Json::array();
   for (const auto& m : o.methods) {

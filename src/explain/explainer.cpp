@@ -57,7 +57,7 @@ bool supports(const std::string& name, const models::TextClassifier& model) {
   const auto e = make_explainer(name);
   if (!e->needs_attention()) return true;
   // Every attention method works on the pooling attention or on self-attention layers.
-  return model->has_pooling_attention() || model->config().encoder == "transformer";
+  return model->has_attention();
 }
 
 std::vector<std::string> parse_methods(const std::string& list, const models::TextClassifier& model) {

@@ -14,11 +14,9 @@
 namespace lumen::explain {
 
 std::optional<LstmProjection> lstm_projection(models::TextClassifier& model, const ExplainOptions& options) {
-  const auto& c = model->config();
-  if (!options.fast || c.pair || c.encoder != "lstm" || c.lstm_impl != "fused") return std::nullopt;
-  const auto params = model->named_parameters();
-  auto get = [&](const char* name) { return params[name].detach(); };
-  return LstmProjection{get("encoder.w_ih"), get("encoder.w_hh"), get("encoder.b_ih") + get("encoder.b_hh")};
+  const models::LstmEncoderImpl* lstm = model->fused_lstm();
+  if (!options.fast || model->config().pair || lstm == nullptr) return std::nullopt;
+  return LstmProjection{lstm->w_ih.detach(), lstm->w_hh.detach(), (lstm->b_ih + lstm->b_hh).detach()};
 }
 
 at::Tensor token_projections(models::TextClassifier& model, const LstmProjection& p, const at::Tensor& ids) {

@@ -105,8 +105,8 @@ ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& ba
 
 at::Tensor TextClassifierImpl::deletion_states(const data::Batch& batch,
                                                const std::vector<std::array<int64_t, 2>>& deletions) {
-  auto* lstm = dynamic_cast<LstmEncoderImpl*>(encoder_.get());
-  if (lstm == nullptr || !lstm->fused()) return {};
+  const LstmEncoderImpl* lstm = fused_lstm();
+  if (lstm == nullptr) return {};
   torch::NoGradGuard no_grad;
   return fused_lstm_deletions(embed(batch.ids), batch.lengths, lstm->w_ih, lstm->w_hh, lstm->b_ih + lstm->b_hh, 2,
                               deletions);
@@ -115,6 +115,38 @@ at::Tensor TextClassifierImpl::deletion_states(const data::Batch& batch,
 at::Tensor TextClassifierImpl::attention_scores(const Encoded& enc) {
   if (!attention_) throw InvalidArgument("model: this model has no pooling attention (pooling=cls)");
   return attention_->scores(enc.states, enc.query);
+}
+
+int64_t TextClassifierImpl::self_attention_layers() const {
+  return config_.encoder_kind() == EncoderKind::kTransformer ? config_.layers : 0;
+}
+
+int64_t TextClassifierImpl::self_attention_heads() const { return self_attention_layers() > 0 ? config_.heads : 0; }
+
+const LstmEncoderImpl* TextClassifierImpl::fused_lstm() const {
+  const auto* lstm = dynamic_cast<const LstmEncoderImpl*>(encoder_.get());
+  return lstm != nullptr && lstm->fused() ? lstm : nullptr;
+}
+
+std::vector<at::Tensor> TextClassifierImpl::parameters_of(ParameterGroup group) {
+  switch (group) {
+    case ParameterGroup::kDecoder: {
+      std::vector<at::Tensor> out;
+      for (const auto& layer : {out_p_, out_q_, out_})  // registration order
+        if (layer)
+          for (auto& p : layer->parameters()) out.push_back(p);
+      return out;
+    }
+    case ParameterGroup::kAttention: return attention_parameters();
+    case ParameterGroup::kEncoder: {
+      std::vector<at::Tensor> out = encoder_->parameters();
+      if (encoder_b_)
+        for (auto& p : encoder_b_->parameters()) out.push_back(p);
+      return out;
+    }
+    case ParameterGroup::kEmbedding: return embedding->parameters();
+  }
+  return {};
 }
 
 std::vector<at::Tensor> TextClassifierImpl::attention_parameters() {

@@ -60,7 +60,15 @@ class TextClassifierImpl : public torch::nn::Module {
   bool affine_decoder() const { return !config_.pair; }
   // Each state depends on its own token only (the Average encoder): deleting a token leaves the
   // other states unchanged.
-  bool context_free_encoder() const { return config_.encoder == "average"; }
+  bool context_free_encoder() const { return config_.encoder_kind() == EncoderKind::kAverage; }
+  // Self-attention layers of the encoder (a Transformer's; 0 for the others) and their heads.
+  int64_t self_attention_layers() const;
+  int64_t self_attention_heads() const;
+  // Some attention to read or edit: the pooling attention or self-attention layers.
+  bool has_attention() const { return has_pooling_attention() || self_attention_layers() > 0; }
+  // The first text's encoder when it is Lumen's fused BiLSTM kernel; nullptr otherwise (the
+  // fast explanation paths run through its weights).
+  const LstmEncoderImpl* fused_lstm() const;
   // The first text's encoder states with one position deleted per variant, for leave-one-out:
   // deletions are (row, position) pairs of `batch`. Only a fused BiLSTM supports it (prefix and
   // suffix states are reused); others return an undefined tensor. [V, T-1, m], no autograd.
@@ -79,6 +87,10 @@ class TextClassifierImpl : public torch::nn::Module {
   // Parameters of the attention scorer (trained without weight decay, as in the paper).
   std::vector<at::Tensor> attention_parameters();
   std::vector<at::Tensor> other_parameters();
+  // Parameters by kind, from the output down: the decoder (output layers), the pooling
+  // attention's scorer, the encoder(s), the embedding. Empty for a kind the model lacks.
+  enum class ParameterGroup { kDecoder, kAttention, kEncoder, kEmbedding };
+  std::vector<at::Tensor> parameters_of(ParameterGroup group);
 
   torch::nn::Embedding embedding{nullptr};
 

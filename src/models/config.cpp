@@ -39,10 +39,21 @@ void ModelConfig::validate() const {
   if (pooling == "cls" && pair) throw InvalidArgument("model: pooling=cls is not available for text pairs");
 }
 
+EncoderKind ModelConfig::encoder_kind() const {
+  if (encoder == "lstm") return EncoderKind::kLstm;
+  if (encoder == "cnn") return EncoderKind::kCnn;
+  if (encoder == "average") return EncoderKind::kAverage;
+  if (encoder == "transformer") return EncoderKind::kTransformer;
+  throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, got '" + encoder + "'");
+}
+
 int64_t ModelConfig::output_dim() const {
-  if (encoder == "lstm") return 2 * hidden;
-  if (encoder == "cnn") return cnn_filters * static_cast<int64_t>(cnn_kernels.size());
-  if (encoder == "average") return hidden;
+  switch (encoder_kind()) {
+    case EncoderKind::kLstm: return 2 * hidden;
+    case EncoderKind::kCnn: return cnn_filters * static_cast<int64_t>(cnn_kernels.size());
+    case EncoderKind::kAverage: return hidden;
+    case EncoderKind::kTransformer: return model_dim;
+  }
   return model_dim;
 }
 

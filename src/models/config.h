@@ -9,6 +9,9 @@
 
 namespace lumen::models {
 
+// The encoder families, as typed values (ModelConfig::encoder keeps the name for the JSON form).
+enum class EncoderKind { kLstm, kCnn, kAverage, kTransformer };
+
 struct ModelConfig {
   // lstm | cnn | average | transformer.
   std::string encoder = "lstm";
@@ -40,6 +43,8 @@ struct ModelConfig {
   bool pair = false;
 
   void validate() const;
+  // `encoder` as a typed value (after validate(); throws InvalidArgument for an unknown name).
+  EncoderKind encoder_kind() const;
   // Encoder output size m.
   int64_t output_dim() const;
   Json to_json() const;

@@ -8,10 +8,11 @@
 namespace lumen::models {
 
 std::shared_ptr<EncoderImpl> make_encoder(const ModelConfig& c) {
-  if (c.encoder == "lstm") return std::make_shared<LstmEncoderImpl>(c.embed_dim, c.hidden, c.lstm_impl == "fused");
-  if (c.encoder == "cnn") return std::make_shared<CnnEncoderImpl>(c.embed_dim, c.cnn_filters, c.cnn_kernels);
-  if (c.encoder == "average") return std::make_shared<AverageEncoderImpl>(c.embed_dim, c.hidden);
-  if (c.encoder == "transformer")
+  const EncoderKind kind = c.encoder_kind();
+  if (kind == EncoderKind::kLstm) return std::make_shared<LstmEncoderImpl>(c.embed_dim, c.hidden, c.lstm_impl == "fused");
+  if (kind == EncoderKind::kCnn) return std::make_shared<CnnEncoderImpl>(c.embed_dim, c.cnn_filters, c.cnn_kernels);
+  if (kind == EncoderKind::kAverage) return std::make_shared<AverageEncoderImpl>(c.embed_dim, c.hidden);
+  if (kind == EncoderKind::kTransformer)
     return std::make_shared<TransformerEncoderImpl>(c.embed_dim, c.model_dim, c.layers, c.heads, c.ff_dim);
   throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, got '" + c.encoder + "'");
 }
