@@ -36,18 +36,29 @@ struct NamedExplainer {
 };
 
 struct EvaluationOptions {
+  // The methods' settings (removal also decides how the ERASER metrics remove tokens).
   explain::ExplainOptions explain;
+  // ERASER bins: shares of the tokens removed (comprehensiveness) or kept (sufficiency).
   std::vector<double> bins = {0.01, 0.05, 0.10, 0.20, 0.50};
+  // Points of the deletion curves (0%, 10%, ..., 100% of the tokens removed for 11).
   int64_t curve_points = 11;
-  double top_share = 0.2;  // agreement: top-k overlap with k = ceil(top_share * n)
+  // Agreement: top-k overlap with k = ceil(top_share * n).
+  double top_share = 0.2;
+  // Run the randomisation sanity checks.
   bool sanity = true;
-  // Label-permuted control: trained on the training split with permuted labels (empty: skipped).
+  // Label-permuted control: trained on the training split with permuted labels (null: skipped).
   const data::EncodedSet* permuted_train = nullptr;
   const data::EncodedSet* permuted_dev = nullptr;
+  // Epochs of the label-permuted control model.
   int64_t permuted_epochs = 3;
+  // Instances per batch handed to the methods.
   int64_t batch_size = 32;
+  // Seed of the random deletion order, the randomised parameters and the permuted control.
   uint64_t seed = 0;
   bool progress = false;
+  // Throws InvalidArgument naming the first field out of range.
+  void validate() const;
+  Json to_json() const;
 };
 
 // Attributions of `methods` for every example: [method][instance] scores over the first text.
