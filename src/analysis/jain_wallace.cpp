@@ -23,7 +23,8 @@ void AnalysisOptions::validate() const {
   if (permutations < 1) throw InvalidArgument("analyze: --permutations must be >= 1");
   if (batch_size < 1) throw InvalidArgument("analyze: batch size must be >= 1");
   if (!(alpha > 0 && alpha < 1)) throw InvalidArgument("analyze: alpha must be in (0, 1)");
-  if (attention_layer < -1 || attention_head < 0) throw InvalidArgument("analyze: bad attention layer/head");
+  if (attention_layer < -1) throw InvalidArgument("analyze: attention layer must be >= -1, got " + std::to_string(attention_layer));
+  if (attention_head < -1) throw InvalidArgument("analyze: attention head must be >= -1, got " + std::to_string(attention_head));
   adversarial_options.validate();
 }
 
@@ -75,7 +76,8 @@ Json vec(const std::vector<double>& v) {
   return j;
 }
 
-// Mean attention each real token receives from the real tokens in one head of one layer.
+// The attention each real token receives in one layer (models::received_attention, as
+// `lumen explain --methods attention --layer` reads it).
 std::vector<std::vector<double>> layer_attention(const models::Encoded& enc, const data::Batch& batch,
                                                  int64_t layer, int64_t head) {
   if (layer >= static_cast<int64_t>(enc.self_attentions.size()))
@@ -85,9 +87,7 @@ std::vector<std::vector<double>> layer_attention(const models::Encoded& enc, con
   if (head >= a.size(1))
     throw InvalidArgument("analyze: layer " + std::to_string(layer) + " has " + std::to_string(a.size(1)) +
                           " heads; head " + std::to_string(head) + " does not exist");
-  const at::Tensor qm = batch.token_mask.to(a.scalar_type()).unsqueeze(2);  // [B, T, 1]
-  const at::Tensor received = (a.select(1, head) * qm).sum(1) / qm.sum(1).clamp_min(1);
-  return per_token(received, batch.token_mask);
+  return per_token(models::received_attention(a, batch, head), batch.token_mask);
 }
 
 // tau-b, undefined (not an error) where a vector has an undefined entry (leave-one-out of a

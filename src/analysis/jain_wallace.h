@@ -39,10 +39,11 @@ struct AnalysisOptions {
   // twins (for checking; much slower).
   bool fast = true;
   // The attention compared with the importances: -1 = the pooling attention; k >= 0 = layer k
-  // of a Transformer, head `attention_head`, as the mean attention each token receives from
-  // the real tokens. Permutation and adversarial analyses always act on the pooling attention.
+  // of a Transformer, as the attention each token receives (models::received_attention) in
+  // head `attention_head` (-1: the mean over heads). Permutation and adversarial analyses
+  // always act on the pooling attention.
   int64_t attention_layer = -1;
-  int64_t attention_head = 0;
+  int64_t attention_head = -1;
   // p-value threshold of the "significant" fractions.
   double alpha = 0.05;
   bool progress = true;

@@ -60,7 +60,7 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--attention-layer", o->a.attention_layer,
                   "Compare a Transformer self-attention layer with the importances (-1 = pooling attention)")
       ->capture_default_str();
-  cmd->add_option("--attention-head", o->a.attention_head, "Head of --attention-layer")->capture_default_str();
+  cmd->add_option("--attention-head", o->a.attention_head, "Head of --attention-layer (-1 = the mean over heads)")->capture_default_str();
   cmd->add_option("--seed", o->a.seed, "Seed of permutations and adversarial initialisation")->capture_default_str();
   cmd->add_option("--batch-size", o->a.batch_size, "Instances per encoder batch")->capture_default_str();
   cmd->add_flag("--plain", o->plain, "Use the plain reference paths instead of the fast ones (slow; for checking)");

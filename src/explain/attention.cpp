@@ -1,8 +1,8 @@
 // Raw attention as an explanation. Layer -1: the pooling attention over tokens (Jain & Wallace's
 // object of study); a model pooled at <s> gives the last self-attention layer's <s> row. Layer
-// k >= 0 of a Transformer: the attention each token receives in layer k, averaged over the
-// non-padding query positions, for one head or averaged over heads. Non-negative; covers the
-// first text only.
+// k >= 0 of a Transformer: the attention each token receives in layer k
+// (models::received_attention, the definition `lumen analyze --attention-layer` uses too).
+// Non-negative; covers the first text only.
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -46,13 +46,12 @@ class RawAttention : public Explainer {
     if (layer >= static_cast<int64_t>(maps.layers.size()))
       throw InvalidArgument("attention: layer must be < " + std::to_string(maps.layers.size()) + ", got " +
                             std::to_string(layer));
-    const at::Tensor a = head_reduce(maps.layers[layer], o.attention.head);  // [B, T, T]
-    if (o.attention.layer < 0) {
-      out.scores = (a.select(1, 0) * tm).contiguous();  // pooled at <s>: its row
-    } else {
-      const at::Tensor q = batch.mask.to(torch::kDouble).unsqueeze(2);
-      out.scores = ((a * q).sum(1) / q.sum(1).clamp_min(1) * tm).contiguous();
+    if (o.attention.layer >= 0) {
+      out.scores = models::received_attention(maps.layers[layer], batch, o.attention.head).contiguous();
+      return out;
     }
+    // Pooled at <s>: the row the output reads.
+    out.scores = (head_reduce(maps.layers[layer], o.attention.head).select(1, 0) * tm).contiguous();
     return out;
   }
 };

@@ -4,9 +4,20 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "models/parallel_linear.h"
 
 namespace lumen::models {
+
+at::Tensor received_attention(const at::Tensor& a, const data::Batch& batch, int64_t head) {
+  if (a.dim() != 4) throw InvalidArgument("attention: a self-attention map must be [B, H, T, T]");
+  if (head >= a.size(1))
+    throw InvalidArgument("attention: head must be < " + std::to_string(a.size(1)) + ", got " + std::to_string(head));
+  const at::Tensor one = head < 0 ? a.mean(1) : a.select(1, head);    // [B, T, T]
+  const at::Tensor queries = batch.mask.to(a.scalar_type()).unsqueeze(2);  // [B, T, 1]
+  const at::Tensor received = (one * queries).sum(1) / queries.sum(1).clamp_min(1);
+  return received * batch.token_mask.to(a.scalar_type());
+}
 
 TokenAttentionImpl::TokenAttentionImpl(const std::string& kind, int64_t dim, bool pair)
     : kind_(kind), dim_(dim), pair_(pair) {

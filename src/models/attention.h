@@ -11,6 +11,8 @@
 
 #include <string>
 
+#include "data/batch.h"
+
 namespace lumen::models {
 
 class TokenAttentionImpl : public torch::nn::Module {
@@ -30,5 +32,13 @@ class TokenAttentionImpl : public torch::nn::Module {
   torch::nn::Linear w_{nullptr}, wq_{nullptr}, v_{nullptr};
 };
 TORCH_MODULE(TokenAttention);
+
+// The one definition of "the attention a token receives" in a self-attention layer, shared by
+// `lumen explain --methods attention --layer k` and `lumen analyze --attention-layer k`: the
+// mean, over the query positions that are not padding (<s>, the tokens, </s>), of the weight
+// each key position gets; from one head, or the mean over heads for head < 0.
+// a [B, H, T, T] (rows = queries); returns [B, T] in a's dtype, 0 outside batch.token_mask.
+// Throws InvalidArgument for a head the map does not have.
+at::Tensor received_attention(const at::Tensor& a, const data::Batch& batch, int64_t head);
 
 }  // namespace lumen::models

@@ -8,11 +8,14 @@
 #include <cmath>
 
 #include "analysis/adversarial_attention.h"
+#include "analysis/jain_wallace.h"
 #include "analysis/decision.h"
 #include "analysis/gradient_importance.h"
 #include "analysis/leave_one_out.h"
 #include "analysis/permutation.h"
 #include "core/error.h"
+#include "explain/common.h"
+#include "explain/explainer.h"
 #include "support/fixtures.h"
 #include "train/trainer.h"
 
@@ -325,6 +328,56 @@ TEST_F(Gradient, DetachingAttentionChangesTheGradient) {
   double diff = 0;
   for (int64_t t = 0; t < 6; ++t) diff += std::fabs(detached[t] - std::fabs((g[t + 1] * emb[0][t + 1]).sum().item<double>()));
   EXPECT_GT(diff, 1e-6);
+}
+
+}  // namespace
+}  // namespace lumen::analysis
+
+namespace lumen::analysis {
+namespace {
+
+// "The attention a token receives in layer k" is one quantity: what `lumen analyze
+// --attention-layer k` correlates with the importances is what `lumen explain --methods
+// attention --layer k` shows, for one head and for the mean over heads; and it is the mean over
+// the non-padding queries of the map, computed here by hand.
+TEST(LayerAttention, AnalyzeAndExplainReadTheSameReceivedAttention) {
+  torch::manual_seed(11);
+  models::TextClassifier model(test::tiny_config("transformer", "additive", false, 2));
+  model->to(torch::kDouble);
+  model->eval();
+  std::vector<data::Example> examples;
+  for (const auto& words : std::vector<std::vector<std::string>>{{"a", "b", "c", "d"}, {"e", "f"}, {"g", "a", "h"}}) {
+    data::Example e;
+    e.tokens = words;
+    e.label = 0;
+    examples.push_back(e);
+  }
+  const data::Vocab vocab = data::Vocab::build({&examples[0].tokens, &examples[1].tokens, &examples[2].tokens}, 1);
+  const data::Batch batch = data::make_batch({&examples[0], &examples[1], &examples[2]}, vocab, false);
+  const explain::AttentionMaps maps = explain::attention_maps(model, batch);
+  for (int64_t head : {-1, 1}) {
+    AnalysisOptions o;
+    o.loo = o.permutation = o.adversarial = o.gradient = false;
+    o.progress = false;
+    o.attention_layer = 1;
+    o.attention_head = head;
+    const AnalysisResult analysed = analyze(model, examples, vocab, false, o);
+    explain::ExplainOptions eo;
+    eo.attention.layer = 1;
+    eo.attention.head = head;
+    const auto shown = explain::split_rows("attention", explain::make_explainer("attention")->explain(model, batch, eo), batch);
+    for (size_t r = 0; r < examples.size(); ++r) {
+      const int64_t n = batch.lengths[r].item<int64_t>();
+      at::Tensor a = maps.layers[1][r];
+      a = (head < 0 ? a.mean(0) : a[head]).narrow(0, 0, n).narrow(1, 0, n);  // non-padding queries and keys
+      const at::Tensor by_hand = a.mean(0);                                    // mean over the n queries
+      ASSERT_EQ(analysed.records[r].attention.size(), examples[r].tokens.size());
+      for (size_t t = 0; t < examples[r].tokens.size(); ++t) {
+        EXPECT_NEAR(analysed.records[r].attention[t], shown[r].scores[t], 1e-12) << "head " << head;
+        EXPECT_NEAR(shown[r].scores[t], by_hand[t + 1].item<double>(), 1e-12) << "head " << head;
+      }
+    }
+  }
 }
 
 }  // namespace
