@@ -9,6 +9,7 @@
 #include "analysis/decision.h"
 #include "analysis/permutation.h"
 #include "core/error.h"
+#include "data/batch_plan.h"
 #include "models/eval_guard.h"
 #include "train/trainer.h"
 
@@ -46,10 +47,6 @@ models::TextClassifier train_model(models::ModelConfig config, train::TrainOptio
   return model;
 }
 
-Json metrics_row(const std::string& name, const train::ClassificationMetrics& m) {
-  return Json::array({name, m.accuracy, m.f1, m.roc_auc >= 0 ? Json(m.roc_auc) : Json("–")});
-}
-
 // Pooling attention over the real tokens and output distribution of each test instance.
 struct Outputs {
   std::vector<std::vector<double>> attention, probs;
@@ -57,9 +54,9 @@ struct Outputs {
 Outputs outputs_of(models::TextClassifier& model, const data::EncodedSet& set) {
   torch::NoGradGuard ng;
   Outputs out;
-  for (int64_t i = 0; i < set.size(); i += 64) {
-    std::vector<int64_t> rows;
-    for (int64_t r = i; r < std::min(set.size(), i + 64); ++r) rows.push_back(r);
+  std::vector<int64_t> in_order(set.size());
+  std::iota(in_order.begin(), in_order.end(), 0);
+  for (const auto& rows : data::plan_batches(in_order, set.lengths(), {/*max_rows=*/64, /*max_tokens=*/0})) {
     const data::Batch b = set.batch(rows);
     const models::ModelOutput o = model->forward(b);
     const at::Tensor p = output_probs(o.logits).contiguous();
@@ -80,8 +77,21 @@ double mean(const std::vector<double>& v) { return v.empty() ? 0 : std::accumula
 
 }  // namespace
 
-Json run_controls(models::Run& base, const data::Dataset& ds, const ControlsOptions& o,
-                  const std::function<void(const std::string&)>& log) {
+Json ControlsResult::to_json() const {
+  Json j = {{"kind", "lumen.controls"},
+            {"base", {{"encoder", encoder}, {"attention", attention}, {"metrics", base.to_json()}}},
+            {"uniform", uniform ? uniform->to_json() : Json(nullptr)},
+            {"seeds", Json::array()},
+            {"frozen", nullptr}};
+  for (const auto& s : seeds)
+    j["seeds"].push_back({{"seed", s.seed}, {"metrics", s.metrics.to_json()}, {"jsd", s.jsd}, {"tvd", s.tvd}});
+  if (frozen)
+    j["frozen"] = {{"own", frozen->own.to_json()}, {"uniform", frozen->uniform.to_json()}, {"frozen", frozen->frozen.to_json()}};
+  return j;
+}
+
+ControlsResult run_controls(models::Run& base, const data::Dataset& ds, const ControlsOptions& o,
+                            const std::function<void(const std::string&)>& log) {
   o.validate();
   if (!base.model->has_pooling_attention())
     throw InvalidArgument("controls: the base model has no pooling attention (pooling=cls)");
@@ -91,77 +101,51 @@ Json run_controls(models::Run& base, const data::Dataset& ds, const ControlsOpti
   if (tr.size() == 0 || test.size() == 0) throw DataError("controls: the data needs train and test splits");
   const train::TrainOptions topts = train_options_of(base, o);
   models::EvalGuard eval(base.model);
-  const auto base_metrics = train::evaluate(base.model, test);
-  const std::vector<std::string> metric_cols = {"model", "accuracy", "F1", "ROC-AUC"};
-  Json sections = Json::array();
-  const std::string enc = base.model_config.encoder + " + " + base.model_config.attention + " attention";
+  ControlsResult result;
+  result.encoder = base.model_config.encoder;
+  result.attention = base.model_config.attention;
+  result.base = train::evaluate(base.model, test);
 
   if (o.uniform) {
     models::ModelConfig c = base.model_config;
     c.attention = "uniform";
     auto m = train_model(c, topts, o.seed, tr, dev);
-    const auto um = train::evaluate(m, test);
-    log("controls: uniform-attention " + base.model_config.encoder + ": test accuracy " + std::to_string(um.accuracy));
-    sections.push_back(
-        {{"title", "Control: uniform attention (Wiegreffe & Pinter 2019, 3.1)"},
-         {"description", "The base model's architecture trained with attention fixed to 1/n over the real tokens. When "
-                         "it performs about as well as the base model, the task does not need attention, and showing "
-                         "that attention can be moved without changing the output says little about explanation."},
-         {"table", {{"columns", metric_cols},
-                    {"rows", Json::array({metrics_row("base: " + enc, base_metrics),
-                                          metrics_row("uniform attention", um)})}}}});
+    result.uniform = train::evaluate(m, test);
+    log("controls: uniform-attention " + base.model_config.encoder + ": test accuracy " +
+        std::to_string(result.uniform->accuracy));
   }
 
   if (o.seeds > 0) {
     const Outputs b = outputs_of(base.model, test);
-    Json rows = Json::array(), jsd_traces = Json::array(), tvd_traces = Json::array();
     for (int64_t k = 0; k < o.seeds; ++k) {
-      const uint64_t seed = o.seed + 1 + k;
-      auto m = train_model(base.model_config, topts, seed, tr, dev);
-      const auto mm = train::evaluate(m, test);
+      SeedControl sc;
+      sc.seed = o.seed + 1 + k;
+      auto m = train_model(base.model_config, topts, sc.seed, tr, dev);
+      sc.metrics = train::evaluate(m, test);
       const Outputs s = outputs_of(m, test);
-      std::vector<double> js, tv;
       for (int64_t i = 0; i < test.size(); ++i) {
-        js.push_back(jsd(s.attention[i].data(), b.attention[i].data(), static_cast<int64_t>(b.attention[i].size())));
-        tv.push_back(tvd(s.probs[i].data(), b.probs[i].data(), static_cast<int64_t>(b.probs[i].size())));
+        sc.jsd.push_back(jsd(s.attention[i].data(), b.attention[i].data(), static_cast<int64_t>(b.attention[i].size())));
+        sc.tvd.push_back(tvd(s.probs[i].data(), b.probs[i].data(), static_cast<int64_t>(b.probs[i].size())));
       }
-      log("controls: seed " + std::to_string(seed) + ": mean JSD to the base attention " + std::to_string(mean(js)));
-      rows.push_back(Json::array({"seed " + std::to_string(seed), mm.accuracy, mean(js), median(js), mean(tv), median(tv)}));
-      const std::string name = "seed " + std::to_string(seed);
-      jsd_traces.push_back({{"type", "violin"}, {"name", name}, {"y", js}, {"points", false}, {"box", {{"visible", true}}}});
-      tvd_traces.push_back({{"type", "violin"}, {"name", name}, {"y", tv}, {"points", false}, {"box", {{"visible", true}}}});
+      log("controls: seed " + std::to_string(sc.seed) + ": mean JSD to the base attention " + std::to_string(mean(sc.jsd)));
+      result.seeds.push_back(std::move(sc));
     }
-    sections.push_back(
-        {{"title", "Control: attention variance across random seeds (Wiegreffe & Pinter 2019, 3.2)"},
-         {"description", "The base configuration trained again with other seeds. Per test instance: the JSD between "
-                         "each seed's attention and the base model's, and the TVD between their outputs. Adversarial "
-                         "attention JSDs are only remarkable when they exceed what a change of seed already gives "
-                         "at a similar output difference."},
-         {"table", {{"columns", {"model", "accuracy", "mean JSD", "median JSD", "mean output TVD", "median output TVD"}},
-                    {"rows", rows}}},
-         {"figures", Json::array({{{"title", "JSD(seed attention, base attention) per instance"},
-                                   {"traces", jsd_traces},
-                                   {"layout", {{"yaxis", {{"title", {{"text", "JSD"}}}, {"rangemode", "tozero"}}}}}},
-                                  {{"title", "TVD(seed output, base output) per instance"},
-                                   {"traces", tvd_traces},
-                                   {"layout", {{"yaxis", {{"title", {{"text", "TVD"}}}, {"rangemode", "tozero"}}}}}}})}});
   }
 
   if (o.frozen) {
     models::ModelConfig c = base.model_config;
     c.encoder = "average";  // no context: each state sees its own token only
     c.pooling = "attention";
-    Json rows = Json::array();
-    std::vector<std::pair<std::string, train::ClassificationMetrics>> res;
+    FrozenControl fc;
     {
       auto m = train_model(c, topts, o.seed + 100, tr, dev);
-      res.emplace_back("no-context MLP, its own trained attention", train::evaluate(m, test));
+      fc.own = train::evaluate(m, test);
     }
     {
       models::ModelConfig u = c;
       u.attention = "uniform";
       auto m = train_model(u, topts, o.seed + 100, tr, dev);
-      res.emplace_back("no-context MLP, uniform attention", train::evaluate(m, test));
+      fc.uniform = train::evaluate(m, test);
     }
     {
       // The base model's attention, computed on each batch, replaces the MLP's own.
@@ -175,32 +159,14 @@ Json run_controls(models::Run& base, const data::Dataset& ds, const ControlsOpti
       train::TrainOptions t = topts;
       t.batch_options = frozen;
       auto m = train_model(c, t, o.seed + 100, tr, dev);
-      res.emplace_back("no-context MLP, base attention frozen", train::evaluate(m, test, frozen));
+      fc.frozen = train::evaluate(m, test, frozen);
     }
-    Json bars = Json::array();
-    for (const auto& [name, m] : res) {
-      log("controls: " + name + ": test accuracy " + std::to_string(m.accuracy));
-      rows.push_back(metrics_row(name, m));
-    }
-    Json xs = Json::array(), acc = Json::array(), f1 = Json::array();
-    for (const auto& [name, m] : res) {
-      xs.push_back(name.substr(name.find(", ") + 2));
-      acc.push_back(m.accuracy);
-      f1.push_back(m.f1);
-    }
-    bars.push_back({{"type", "bar"}, {"name", "accuracy"}, {"x", xs}, {"y", acc}});
-    bars.push_back({{"type", "bar"}, {"name", "F1"}, {"x", xs}, {"y", f1}});
-    sections.push_back(
-        {{"title", "Control: attention frozen into a no-context model (Wiegreffe & Pinter 2019, 3.3)"},
-         {"description", "An Average (MLP) encoder, whose states see one token each, trained three ways. When the base "
-                         "model's attention, frozen, does better than uniform attention, its distributions carry "
-                         "information about which tokens matter that is usable outside the base model."},
-         {"table", {{"columns", metric_cols}, {"rows", rows}}},
-         {"figures", Json::array({{{"title", "No-context MLP: test metrics by attention"},
-                                   {"traces", bars},
-                                   {"layout", {{"barmode", "group"}, {"yaxis", {{"range", {0, 1}}}}}}}})}});
+    log("controls: no-context MLP, its own trained attention: test accuracy " + std::to_string(fc.own.accuracy));
+    log("controls: no-context MLP, uniform attention: test accuracy " + std::to_string(fc.uniform.accuracy));
+    log("controls: no-context MLP, base attention frozen: test accuracy " + std::to_string(fc.frozen.accuracy));
+    result.frozen = fc;
   }
-  return sections;
+  return result;
 }
 
 }  // namespace lumen::analysis

@@ -10,15 +10,18 @@
 //      attention, with uniform attention, and with the base model's attention frozen into it;
 //      if the frozen distributions beat uniform, they carry information about the tokens that
 //      is not tied to the base model (section 3.3).
-// The result is a list of report sections (title, description, table, Plotly figures) that
-// `lumen report --controls` shows.
+// The result is plain data (ControlsResult, written as controls.json); report/controls_sections
+// turns it into the report's sections.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "data/example.h"
 #include "models/checkpoint.h"
+#include "train/metrics.h"
 
 namespace lumen::analysis {
 
@@ -35,9 +38,34 @@ struct ControlsOptions {
   void validate() const;
 };
 
+// One retrained seed of the base configuration, and per test instance the JSD between its
+// pooling attention and the base model's and the TVD between their outputs.
+struct SeedControl {
+  uint64_t seed = 0;
+  train::ClassificationMetrics metrics;
+  std::vector<double> jsd, tvd;
+};
+
+// The no-context (Average) model trained with its own attention, with uniform attention, and
+// with the base model's attention frozen into it.
+struct FrozenControl {
+  train::ClassificationMetrics own, uniform, frozen;
+};
+
+struct ControlsResult {
+  std::string encoder, attention;  // the base model's
+  train::ClassificationMetrics base;
+  std::optional<train::ClassificationMetrics> uniform;
+  std::vector<SeedControl> seeds;
+  std::optional<FrozenControl> frozen;
+  // {"kind": "lumen.controls", "base": {encoder, attention, metrics}, "uniform": metrics | null,
+  //  "seeds": [{seed, metrics, jsd, tvd}], "frozen": {own, uniform, frozen} | null}
+  Json to_json() const;
+};
+
 // Trains and evaluates the control models on `ds` (tokenized as the base run was, labels mapped
 // to its label names). `log` receives one line per trained model.
-Json run_controls(models::Run& base, const data::Dataset& ds, const ControlsOptions& options,
-                  const std::function<void(const std::string&)>& log);
+ControlsResult run_controls(models::Run& base, const data::Dataset& ds, const ControlsOptions& options,
+                            const std::function<void(const std::string&)>& log);
 
 }  // namespace lumen::analysis

@@ -1,5 +1,6 @@
 // `lumen controls`: Wiegreffe & Pinter's (2019) controls for a trained run (uniform attention,
-// variance across seeds, attention frozen into a no-context model), as report sections.
+// variance across seeds, attention frozen into a no-context model): controls.json, a table per
+// control on stdout, and the report's sections when the run has been analysed.
 #include <cstdio>
 
 #include "analysis/controls.h"
@@ -8,6 +9,7 @@
 #include "core/fs.h"
 #include "models/checkpoint.h"
 #include "report/analysis_report.h"
+#include "report/controls_sections.h"
 #include "train/train_run.h"
 
 namespace lumen::cli {
@@ -38,18 +40,19 @@ void register_controls(CLI::App& app) {
     data::Dataset ds = train::load_dataset_for_run(run, o->data);
     const std::string out = o->out.empty() ? join_path(run.dir, "controls") : o->out;
     make_dirs(out);
-    const Json sections = analysis::run_controls(run, ds, o->c, info);
-    write_json_file(join_path(out, "controls.json"), sections);
+    const Json controls = analysis::run_controls(run, ds, o->c, info).to_json();
+    write_json_file(join_path(out, "controls.json"), controls);
+    const std::vector<Json> sections = report::controls_sections(controls);
     std::string report;
     const std::string analysis_dir = join_path(run.dir, "analysis");
     if (path_exists(join_path(analysis_dir, "summary.json"))) {
       report = join_path(out, "report.html");
       report::ReportExtras extras;
-      for (const auto& s : sections) extras.controls.push_back(s);
+      extras.controls = sections;
       report::write_analysis_report(report, {report::AnalysisData::load(analysis_dir)}, extras);
     }
     if (globals().json) {
-      print_json({{"out", out}, {"report", report}, {"controls", sections}});
+      print_json({{"out", out}, {"report", report}, {"controls", controls}});
       return;
     }
     for (const auto& s : sections) {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "report/analysis_report.h"
+#include "report/controls_sections.h"
 
 namespace lumen::cli {
 
@@ -27,7 +28,8 @@ void register_report(CLI::App& app) {
       data.push_back(report::AnalysisData::load(d));
     }
     report::ReportExtras extras;
-    for (const auto& c : o->controls) extras.controls.push_back(read_json_file(c));
+    for (const auto& c : o->controls)
+      for (auto& s : report::controls_sections(read_json_file(c))) extras.controls.push_back(std::move(s));
     report::write_analysis_report(o->out, data, extras, o->title);
     if (globals().json) {
       print_json({{"report", o->out}});

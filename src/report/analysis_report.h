@@ -23,7 +23,7 @@ struct AnalysisData {
   static AnalysisData load(const std::string& dir);
 };
 
-// Optional extra sections (Wiegreffe & Pinter controls), as written by `lumen controls`.
+// Optional extra sections (Wiegreffe & Pinter controls: report::controls_sections).
 struct ReportExtras {
   std::vector<Json> controls;
 };

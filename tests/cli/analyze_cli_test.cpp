@@ -9,6 +9,7 @@
 #include "core/build_config.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "report/controls_sections.h"
 #include "support/fixtures.h"
 
 namespace lumen {
@@ -96,16 +97,32 @@ TEST(ControlsCli, TrainsTheWiegreffePinterControlsAndAddsThemToTheReport) {
   ASSERT_EQ(r.code, 0) << r.output;
   r = lumen_run("controls -q --run " + d.file("run") + " --seeds 2 --epochs 1");
   ASSERT_EQ(r.code, 0) << r.output;
+  // controls.json is the result as data; the report's sections are built from it.
   const Json c = read_json_file(d.file("run/controls/controls.json"));
-  ASSERT_EQ(c.size(), 3u);  // uniform, seeds, frozen
-  EXPECT_EQ(c[0]["table"]["rows"].size(), 2u);
-  EXPECT_EQ(c[1]["table"]["rows"].size(), 2u);
-  EXPECT_EQ(c[2]["table"]["rows"].size(), 3u);
-  for (const auto& row : c[1]["table"]["rows"]) {
+  EXPECT_EQ(c["kind"], "lumen.controls");
+  EXPECT_FALSE(c["uniform"].is_null());
+  ASSERT_EQ(c["seeds"].size(), 2u);
+  for (const auto& s : c["seeds"])
+    for (const auto& v : s["jsd"]) {
+      EXPECT_GE(v.get<double>(), 0.0);  // JSD of a seed's attention to the base attention
+      EXPECT_LE(v.get<double>(), std::log(2.0));
+    }
+  EXPECT_FALSE(c["frozen"].is_null());
+  const auto sections = report::controls_sections(c);
+  ASSERT_EQ(sections.size(), 3u);  // uniform, seeds, frozen
+  EXPECT_EQ(sections[0]["table"]["rows"].size(), 2u);
+  EXPECT_EQ(sections[1]["table"]["rows"].size(), 2u);
+  EXPECT_EQ(sections[2]["table"]["rows"].size(), 3u);
+  for (const auto& row : sections[1]["table"]["rows"]) {
     EXPECT_GE(row[2].get<double>(), 0.0);  // mean JSD to the base attention
     EXPECT_LE(row[2].get<double>(), std::log(2.0));
   }
   EXPECT_TRUE(path_exists(d.file("run/controls/report.html")));
+  // `lumen report --controls` shows the same sections beside any analysis.
+  r = lumen_run("report " + d.file("run/analysis") + " --controls " + d.file("run/controls/controls.json") + " --out " +
+                d.file("with-controls.html"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(read_file(d.file("with-controls.html")).find("attention frozen into a no-context model"), std::string::npos);
   r = lumen_run("controls --run " + d.file("run") + " --seeds 0 --no-uniform --no-frozen");
   EXPECT_EQ(r.code, 2) << r.output;
 }
