@@ -54,9 +54,7 @@ struct Outputs {
 Outputs outputs_of(models::TextClassifier& model, const data::EncodedSet& set) {
   torch::NoGradGuard ng;
   Outputs out;
-  std::vector<int64_t> in_order(set.size());
-  std::iota(in_order.begin(), in_order.end(), 0);
-  for (const auto& rows : data::plan_batches(in_order, set.lengths(), {/*max_rows=*/64, /*max_tokens=*/0})) {
+  for (const auto& rows : data::consecutive_batches(set.size(), 64)) {
     const data::Batch b = set.batch(rows);
     const models::ModelOutput o = model->forward(b);
     const at::Tensor p = output_probs(o.logits).contiguous();

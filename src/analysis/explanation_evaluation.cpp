@@ -141,9 +141,7 @@ Attributions attribute(models::TextClassifier& model, const std::vector<data::Ex
                        const explain::ExplainOptions& options, int64_t batch_size, std::vector<int64_t>* targets) {
   Attributions out(methods.size());
   const bool pair = model->config().pair;
-  std::vector<int64_t> in_order(examples.size()), lengths(examples.size(), 1);
-  std::iota(in_order.begin(), in_order.end(), 0);
-  for (const auto& rows : data::plan_batches(in_order, lengths, {/*max_rows=*/batch_size, /*max_tokens=*/0})) {
+  for (const auto& rows : data::consecutive_batches(static_cast<int64_t>(examples.size()), batch_size)) {
     std::vector<const data::Example*> ptrs;
     for (int64_t i : rows) ptrs.push_back(&examples[i]);
     const data::Batch batch = data::make_batch(ptrs, vocab, pair);

@@ -96,9 +96,7 @@ std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, cons
       return out;
     }
   }
-  std::vector<int64_t> all(total);
-  std::iota(all.begin(), all.end(), 0);
-  for (const auto& chunk : data::plan_batches(all, variants.lengths(), {/*max_rows=*/max_rows, /*max_tokens=*/0})) {
+  for (const auto& chunk : data::consecutive_batches(total, max_rows)) {
     at::Tensor p = variant_probs(model, variants, chunk);
     for (size_t k = 0; k < chunk.size(); ++k) {
       const auto [i, t] = owner[chunk[k]];

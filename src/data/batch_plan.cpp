@@ -52,6 +52,12 @@ std::vector<std::vector<int64_t>> length_sorted_batches(const std::vector<int64_
   return plan_batches(length_order(lengths), lengths, limits, rows);
 }
 
+std::vector<std::vector<int64_t>> consecutive_batches(int64_t n, int64_t max_rows) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  return plan_batches(order, std::vector<int64_t>(n, 1), {/*max_rows=*/max_rows, /*max_tokens=*/0});
+}
+
 int64_t copies_per_pass(int64_t chunk, int64_t max_tokens, int64_t rows, int64_t row_positions) {
   if (chunk > 0) return chunk;
   return std::max<int64_t>(1, max_tokens / std::max<int64_t>(1, rows * row_positions));

@@ -31,6 +31,10 @@ std::vector<std::vector<int64_t>> plan_batches(const std::vector<int64_t>& order
 std::vector<std::vector<int64_t>> length_sorted_batches(const std::vector<int64_t>& lengths, const BatchLimits& limits,
                                                         const std::vector<int64_t>& rows = {});
 
+// Items 0..n-1 in their order, at most max_rows per batch (the passes whose results are listed
+// in input order: explanation documents, per-instance outputs).
+std::vector<std::vector<int64_t>> consecutive_batches(int64_t n, int64_t max_rows);
+
 // Copies of a batch to evaluate per pass when a method repeats it (integrated-gradients and
 // AttAttr path points, SmoothGrad samples): `chunk` when > 0, else as many as keep
 // copies x rows x row_positions within max_tokens (at least one).

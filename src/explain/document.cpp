@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/batch.h"
+#include "data/batch_plan.h"
 #include "explain/common.h"
 #include "explain/methods.h"
 
@@ -81,14 +82,16 @@ Json explain_document(models::TextClassifier& model, const std::vector<data::Exa
   Json instances = Json::array();
   std::vector<double> seconds(explainers.size(), 0.0);
   Progress progress("explain", static_cast<int64_t>(examples.size()), o.progress);
-  for (size_t begin = 0; begin < examples.size(); begin += o.batch_size) {
-    const size_t end = std::min(examples.size(), begin + static_cast<size_t>(o.batch_size));
+  // Batches in the order given (the document lists the instances as they came).
+  for (const auto& rows : data::consecutive_batches(static_cast<int64_t>(examples.size()), o.batch_size)) {
     std::vector<const data::Example*> ptrs;
-    for (size_t i = begin; i < end; ++i) ptrs.push_back(&examples[i]);
+    for (int64_t i : rows) ptrs.push_back(&examples[i]);
     const data::Batch batch = data::make_batch(ptrs, vocab, pair);
     ExplainOptions eo = o.explain;
-    if (!o.explain.targets.empty())
-      eo.targets.assign(o.explain.targets.begin() + begin, o.explain.targets.begin() + end);
+    if (!o.explain.targets.empty()) {
+      eo.targets.clear();
+      for (int64_t i : rows) eo.targets.push_back(o.explain.targets[i]);
+    }
     const auto probs = probabilities(model, batch);
     if (eo.targets.empty())
       for (const auto& p : probs) eo.targets.push_back(std::max_element(p.begin(), p.end()) - p.begin());

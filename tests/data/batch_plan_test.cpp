@@ -39,6 +39,11 @@ TEST(BatchPlan, CountsWeightedRowsAndKeepsAGivenOrder) {
   EXPECT_THROW(plan_batches({0}, lengths, {1, 0}, {1}), InvalidArgument);
 }
 
+TEST(BatchPlan, ConsecutiveBatchesKeepTheInputOrder) {
+  EXPECT_EQ(consecutive_batches(5, 2), (std::vector<std::vector<int64_t>>{{0, 1}, {2, 3}, {4}}));
+  EXPECT_EQ(consecutive_batches(0, 2).size(), 0u);
+}
+
 TEST(BatchPlan, CopiesPerPassFollowTheChunkOrTheTokenBudget) {
   EXPECT_EQ(copies_per_pass(3, 1 << 14, 10, 100), 3);
   EXPECT_EQ(copies_per_pass(0, 16384, 1, 2002), 8);
