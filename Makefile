@@ -4,7 +4,7 @@ JOBS ?= 2
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps build demo test test-slow bench clean
+.PHONY: deps build demo test test-slow bench bench-threads clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,6 +27,10 @@ test-slow: build
 
 bench: build
 	$(BUILD)/lumen_bench --benchmark_counters_tabular=true
+
+# lumen train / analyze at the default, --threads 1 and --threads <cores> (bench/threads.sh).
+bench-threads: build
+	bash bench/threads.sh $(BUILD)/lumen 3
 
 clean:
 	rm -rf $(BUILD)

@@ -36,7 +36,8 @@ TEST_F(ExplainCli, PrintsJsonWithEveryMethodAndItsConventions) {
   const auto r = test::run_lumen("--json explain --run " + dir_->file("transformer") +
                                  " --methods all --samples 50 --steps 16 'good great film <b>&amp;' 'awful plot'");
   ASSERT_EQ(r.code, 0) << r.output;
-  const Json doc = Json::parse(r.output);
+  Json doc;
+  ASSERT_NO_THROW(doc = Json::parse(r.output)) << r.output;
   ASSERT_EQ(doc["instances"].size(), 2u);
   EXPECT_EQ(doc["methods"].size(), 13u);
   for (const auto& inst : doc["instances"]) {
@@ -78,7 +79,8 @@ TEST_F(ExplainCli, AttentionEditsChangeTheAttentionAndAreValidated) {
   auto r = test::run_lumen("--json explain --run " + dir_->file("lstm") +
                            " --methods attention --set-attention pin:1,0,0 -- 'good awful fine'");
   ASSERT_EQ(r.code, 0) << r.output;
-  const Json doc = Json::parse(r.output);
+  Json doc;
+  ASSERT_NO_THROW(doc = Json::parse(r.output)) << r.output;
   const auto& inst = doc["instances"][0];
   const auto after = inst["edited"]["attributions"]["attention"]["scores"].get<std::vector<double>>();
   ASSERT_EQ(after.size(), 3u);
