@@ -1,10 +1,7 @@
 # The commands of the README. Each target installs what is missing first.
 BUILD ?= build
 JOBS ?= 2
-# ccache with the precompiled header (see CMakeLists.txt); paths relative to the checkout, so
-# that a fresh clone in another folder reuses what an earlier one compiled.
-export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
-export CCACHE_BASEDIR := $(CURDIR)
+# ccache's settings for the precompiled header are in CMakeLists.txt.
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
 .PHONY: deps build demo test test-slow bench bench-threads clean
