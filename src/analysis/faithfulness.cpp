@@ -53,7 +53,9 @@ FaithfulnessResult faithfulness(models::TextClassifier& model, const std::vector
       for (int64_t j = 0; j < P; ++j) variants.push_back(removed_first(i, order, curve_count(j, n), false));
       for (int64_t j = 0; j < P; ++j) variants.push_back(removed_first(i, reversed, curve_count(j, n), false));
     }
-  const auto p = explain::variant_probabilities(model, variants, targets, o.explain.max_tokens);
+  std::vector<explain::Text> originals(N);
+  for (size_t i = 0; i < N; ++i) originals[i] = {ids_a[i], ids_b[i]};
+  const auto p = explain::variant_probabilities(model, originals, variants, targets, o.explain.max_tokens, o.explain.fast);
 
   FaithfulnessResult r;
   size_t k = 0;

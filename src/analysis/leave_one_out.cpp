@@ -3,24 +3,16 @@
 #include <torch/torch.h>
 
 #include <cmath>
-
 #include <limits>
-#include <numeric>
 
-#include "core/parallel.h"
 #include "data/batch_plan.h"
+#include "perturb/variant_evaluator.h"
 
 namespace lumen::analysis {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Output distributions [rows][C] of the variant sequences in `variants`.
-at::Tensor variant_probs(models::TextClassifier& model, const data::EncodedSet& variants,
-                         const std::vector<int64_t>& rows) {
-  return output_probs(model->forward_training(variants.batch(rows)).logits).contiguous();
-}
 
 std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const data::EncodedSet& set,
                                            const std::vector<int64_t>& rows,
@@ -47,61 +39,34 @@ std::vector<std::vector<double>> loo_plain(models::TextClassifier& model, const 
   return out;
 }
 
+// Every deletion of `rows` through the variant evaluator (a fused BiLSTM reuses the unchanged
+// prefix and suffix states of each deletion; a pair's second text is encoded once per instance).
 std::vector<std::vector<double>> loo_batched(models::TextClassifier& model, const data::EncodedSet& set,
                                              const std::vector<int64_t>& rows,
-                                             const std::vector<std::vector<double>>& original, int64_t max_rows) {
+                                             const std::vector<std::vector<double>>& original, int64_t max_tokens) {
   std::vector<std::vector<double>> out(rows.size());
-  data::EncodedSet variants;
-  variants.pair = set.pair;
+  std::vector<perturb::Text> originals(rows.size());
+  std::vector<perturb::Variant> variants;
   std::vector<std::pair<int64_t, int64_t>> owner;  // (instance, token) of each variant
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& ids = set.ids[rows[i]];
+    originals[i] = {ids, set.pair ? set.ids_b[rows[i]] : std::vector<int64_t>{}};
     const int64_t n = static_cast<int64_t>(ids.size());
     out[i].assign(n, kNaN);
     if (n == 1) continue;
     for (int64_t t = 0; t < n; ++t) {
-      std::vector<int64_t> v(ids);
-      v.erase(v.begin() + t);
-      variants.ids.push_back(std::move(v));
-      if (set.pair) variants.ids_b.push_back(set.ids_b[rows[i]]);
-      variants.labels.push_back(-1);
+      perturb::Variant v{static_cast<int64_t>(i), ids, originals[i].b};
+      v.a.erase(v.a.begin() + t);
+      variants.push_back(std::move(v));
       owner.emplace_back(static_cast<int64_t>(i), t);
     }
   }
-  const int64_t total = variants.size();
-  // A fused BiLSTM re-runs only the changed half of each direction (models::fused_lstm_deletions).
-  std::vector<std::array<int64_t, 2>> deletions;
-  for (const auto& [i, t] : owner) deletions.push_back({i, t + 1});  // + 1: <s> comes first
-  if (total > 0) {
-    data::Batch originals = set.batch(rows);
-    at::Tensor states = model->deletion_states(originals, deletions);
-    if (states.defined()) {
-      std::vector<int64_t> all(total);
-      for (int64_t r = 0; r < total; ++r) all[r] = r;
-      data::Batch vb = variants.batch(all);
-      models::Encoded enc;
-      enc.states = states.narrow(1, 0, vb.ids.size(1));
-      if (set.pair) {
-        // The second text is not changed: its encoding once per instance, repeated per deletion.
-        at::Tensor q = model->encode(model->embed(originals.ids), originals, {}).query;
-        std::vector<int64_t> who;
-        for (const auto& ow : owner) who.push_back(ow.first);
-        enc.query = q.index_select(0, torch::tensor(who, torch::kInt64));
-      }
-      at::Tensor p = output_probs(model->decode(enc, vb, {}).logits).contiguous();
-      for (int64_t r = 0; r < total; ++r) {
-        const auto [i, t] = owner[r];
-        out[i][t] = tvd(p[r].data_ptr<double>(), original[i].data(), p.size(1));
-      }
-      return out;
-    }
-  }
-  for (const auto& chunk : data::consecutive_batches(total, max_rows)) {
-    at::Tensor p = variant_probs(model, variants, chunk);
-    for (size_t k = 0; k < chunk.size(); ++k) {
-      const auto [i, t] = owner[chunk[k]];
-      out[i][t] = tvd(p[k].data_ptr<double>(), original[i].data(), p.size(1));
-    }
+  perturb::EvaluatorOptions eo;
+  eo.max_tokens = max_tokens;
+  const at::Tensor p = perturb::evaluate_variants(model, originals, variants, eo);
+  for (size_t r = 0; r < owner.size(); ++r) {
+    const auto [i, t] = owner[r];
+    out[i][t] = tvd(p[r].data_ptr<double>(), original[i].data(), p.size(1));
   }
   return out;
 }
@@ -149,7 +114,8 @@ std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, co
     return leave_one_out_context_free(model, enc, batch, original);
   }
   // Groups of whole instances (consecutive in `rows`) with at most max_rows deletions each (one
-  // long text may exceed it alone), so that memory stays flat in the text length and batch size.
+  // long text may exceed it alone), so that memory stays flat in the text length and corpus
+  // size; the evaluator spreads each group's passes over the cores.
   std::vector<int64_t> positions(rows.size()), deletions(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     positions[i] = static_cast<int64_t>(i);
@@ -157,21 +123,17 @@ std::vector<std::vector<double>> leave_one_out(models::TextClassifier& model, co
   }
   const auto groups = data::plan_batches(positions, deletions, {/*max_rows=*/options.max_rows, /*max_tokens=*/0},
                                          /*rows=*/deletions);
-  // Groups are independent: spread over the cores.
   std::vector<std::vector<double>> out(rows.size());
-  parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
-    torch::NoGradGuard ng;  // grad mode is per thread
-    for (int64_t g = g0; g < g1; ++g) {
-      std::vector<int64_t> group;
-      std::vector<std::vector<double>> orig;
-      for (int64_t i : groups[g]) {
-        group.push_back(rows[i]);
-        orig.push_back(original[i]);
-      }
-      auto part = loo_batched(model, set, group, orig, options.max_rows);
-      for (size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = std::move(part[k]);
+  for (const auto& g : groups) {
+    std::vector<int64_t> group;
+    std::vector<std::vector<double>> orig;
+    for (int64_t i : g) {
+      group.push_back(rows[i]);
+      orig.push_back(original[i]);
     }
-  });
+    auto part = loo_batched(model, set, group, orig, options.max_tokens);
+    for (size_t k = 0; k < g.size(); ++k) out[g[k]] = std::move(part[k]);
+  }
   return out;
 }
 

@@ -5,7 +5,8 @@
 //
 // Two paths that a test holds equal:
 //   plain: one deletion at a time, each a forward pass of a single sequence;
-//   fast:  every deletion of many instances in large batches; for an encoder without context
+//   fast:  every deletion of many instances through the variant evaluator (perturb/), which
+//          reuses a fused BiLSTM's unchanged prefix and suffix states; for an encoder without context
 //          (Average) the states do not change when a token is deleted, so only the attention
 //          is renormalised over the remaining tokens and the decoder re-applied, with no
 //          encoder pass at all.
@@ -19,8 +20,10 @@ namespace lumen::analysis {
 
 struct LooOptions {
   bool fast = true;
-  // Deleted sequences per forward pass on the fast path.
-  int64_t max_rows = 768;
+  // Deleted sequences per group of instances on the fast path (memory stays flat in the corpus).
+  int64_t max_rows = 2048;
+  // Padded positions per forward pass of the variant evaluator.
+  int64_t max_tokens = 16384;
 };
 
 // importance[i][t] for rows `rows` of `set` and every real token t; `original` holds each row's

@@ -77,47 +77,20 @@ std::vector<std::vector<int64_t>> real_ids(const at::Tensor& ids, const at::Tens
   return out;
 }
 
-namespace {
-void pad_text(std::vector<std::vector<int64_t>>& texts, at::Tensor& ids, at::Tensor& lengths, at::Tensor& mask,
-              at::Tensor& token_mask) {
-  for (auto& t : texts)
-    if (t.empty()) t.push_back(data::Vocab::kPad);
-  data::pad_ids(texts, ids, lengths, mask, token_mask);
+std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Text>& originals,
+                                          const std::vector<Variant>& variants, const std::vector<int64_t>& targets,
+                                          int64_t max_tokens, bool reuse) {
+  perturb::EvaluatorOptions eo;
+  eo.max_tokens = std::max<int64_t>(max_tokens, 1);
+  eo.reuse = reuse;
+  return perturb::target_probabilities(model, originals, variants, targets, eo);
 }
-}  // namespace
 
-std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Variant>& variants,
-                                          const std::vector<int64_t>& targets, int64_t max_tokens) {
-  const int64_t n = static_cast<int64_t>(variants.size());
-  std::vector<double> out(n, 0.0);
-  if (n == 0) return out;
-  const bool pair = model->config().pair;
-  std::vector<int64_t> lengths(n);
-  for (int64_t i = 0; i < n; ++i)
-    lengths[i] = static_cast<int64_t>(std::max(variants[i].a.size(), pair ? variants[i].b.size() : size_t{0})) + 2;
-  // Length-sorted groups whose padded size stays within max_tokens (at least one row each).
-  const auto groups = data::length_sorted_batches(lengths, {/*max_rows=*/0, /*max_tokens=*/std::max<int64_t>(max_tokens, 1)});
-  EvalGuard eval(model);
-  parallel_chunks(static_cast<int64_t>(groups.size()), 1, [&](int64_t g0, int64_t g1) {
-    torch::NoGradGuard no_grad;
-    for (int64_t g = g0; g < g1; ++g) {
-      std::vector<std::vector<int64_t>> a, b;
-      std::vector<int64_t> tg;
-      for (int64_t k : groups[g]) {
-        const Variant& v = variants[k];
-        a.push_back(v.a);
-        if (pair) b.push_back(v.b);
-        tg.push_back(targets.at(v.row));
-      }
-      data::Batch batch;
-      pad_text(a, batch.ids, batch.lengths, batch.mask, batch.token_mask);
-      if (pair) pad_text(b, batch.ids_b, batch.lengths_b, batch.mask_b, batch.token_mask_b);
-      const at::Tensor p =
-          target_probability(model->forward_training(batch).logits, targets_tensor(tg)).to(torch::kDouble).contiguous();
-      const double* pp = p.data_ptr<double>();
-      for (size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = pp[k];
-    }
-  });
+std::vector<Text> batch_texts(const data::Batch& batch) {
+  const auto a = real_ids(batch.ids, batch.token_mask);
+  const auto b = batch.pair() ? real_ids(batch.ids_b, batch.token_mask_b) : std::vector<std::vector<int64_t>>(a.size());
+  std::vector<Text> out(a.size());
+  for (size_t r = 0; r < a.size(); ++r) out[r] = {a[r], b[r]};
   return out;
 }
 

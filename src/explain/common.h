@@ -8,6 +8,7 @@
 
 #include "explain/explainer.h"
 #include "models/eval_guard.h"
+#include "perturb/variant_evaluator.h"
 
 namespace lumen::explain {
 
@@ -38,16 +39,18 @@ at::Tensor baseline_embeddings(models::TextClassifier& model, const at::Tensor& 
 std::vector<std::vector<int64_t>> real_ids(const at::Tensor& ids, const at::Tensor& token_mask);
 
 // A perturbed input of row `row`: the token ids of its first (and second) text.
-struct Variant {
-  int64_t row = 0;
-  std::vector<int64_t> a, b;
-};
+using perturb::Text;
+using perturb::Variant;
 
-// The target probability of every variant (targets[v.row]), evaluated without gradients in
-// length-sorted batches of at most `max_tokens` padded positions, spread over the cores.
-// A text left with no token is evaluated as a single <pad> token.
-std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Variant>& variants,
-                                          const std::vector<int64_t>& targets, int64_t max_tokens);
+// The target probability of every variant (targets[v.row]) through the variant evaluator
+// (perturb/variant_evaluator.h): batches of at most `max_tokens` padded positions spread over the
+// cores, the originals' BiLSTM states reused when `reuse`. originals[r]: row r's texts.
+std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Text>& originals,
+                                          const std::vector<Variant>& variants, const std::vector<int64_t>& targets,
+                                          int64_t max_tokens, bool reuse = true);
+
+// Row r's texts of `batch` (real tokens).
+std::vector<Text> batch_texts(const data::Batch& batch);
 
 // `ids` with the positions flagged in `removed` deleted or replaced according to `r`.
 std::vector<int64_t> remove_tokens(const std::vector<int64_t>& ids, const std::vector<char>& removed, Removal r);

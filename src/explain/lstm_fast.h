@@ -1,6 +1,6 @@
 // Fast paths for single-text models with the fused BiLSTM encoder: gradient attributions
-// through the LSTM input projections, and leave-one-out through the kernel's prefix/suffix
-// reuse.
+// through the LSTM input projections. (Leave-one-out and occlusion reuse the prefix and suffix
+// states through the variant evaluator, perturb/variant_evaluator.h.)
 //
 // The LSTM reads each embedding e only through its input projection q = W_ih e (one 4H block per
 // direction, + bias). So the gradient with respect to e is W_ih^T dP, with dP the gradient with
@@ -53,15 +53,5 @@ at::Tensor projection_probability(models::TextClassifier& model, const LstmProje
 // |W_ih^T dP| per position [B, T] (float64, 0 outside token_mask): the L2 norm of the embedding
 // gradient, one product over the real positions split over the cores.
 at::Tensor embedding_gradient_norms(const LstmProjection& p, const at::Tensor& grad, const at::Tensor& token_mask);
-
-// Leave-one-out: for every row, p(target | x) then p(target | x with real token k removed) for
-// each k, concatenated row by row (the order of window_drops' variants). Removing token t
-// leaves the forward states before t and the reverse states after t unchanged, so only the rest
-// is run again (models::fused_lstm_deletions; <pad>/<unk> replace the token's input); removals
-// go in groups of at most `max_tokens` state positions. Deleting the only token of a row is
-// evaluated with the token replaced by <pad>, as the generic path evaluates an emptied text.
-std::vector<double> removal_probabilities(models::TextClassifier& model, const LstmProjection& p,
-                                          const data::Batch& batch, const std::vector<int64_t>& targets,
-                                          Removal removal, int64_t max_tokens);
 
 }  // namespace lumen::explain

@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "explain/common.h"
-#include "explain/lstm_fast.h"
 #include "explain/methods.h"
 
 namespace lumen::explain {
@@ -32,15 +31,13 @@ BatchAttribution window_drops(models::TextClassifier& model, const data::Batch& 
       variants.push_back(second ? Variant{r, a[r], v} : Variant{r, v, b[r]});
     }
   };
-  // A fused BiLSTM removes single tokens with the kernel's prefix/suffix reuse (lstm_fast.h).
-  const auto lp = ngram == 1 ? lstm_projection(model, o) : std::nullopt;
-  for (int64_t r = 0; r < B && !lp; ++r) {
+  // The variant evaluator reuses a fused BiLSTM's unchanged prefix and suffix states (o.fast).
+  for (int64_t r = 0; r < B; ++r) {
     variants.push_back({r, a[r], b[r]});
     add(r, a[r], false);
     if (pair) add(r, b[r], true);
   }
-  const auto p = lp ? removal_probabilities(model, *lp, batch, out.targets, o.removal, o.max_tokens)
-                    : variant_probabilities(model, variants, out.targets, o.max_tokens);
+  const auto p = variant_probabilities(model, batch_texts(batch), variants, out.targets, o.max_tokens, o.fast);
   std::vector<std::vector<double>> sa(B), sb(B);
   size_t k = 0;
   auto collect = [&](int64_t n, double full, std::vector<double>& s) {

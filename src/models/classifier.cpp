@@ -103,13 +103,9 @@ ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& ba
   return out;
 }
 
-at::Tensor TextClassifierImpl::deletion_states(const data::Batch& batch,
-                                               const std::vector<std::array<int64_t, 2>>& deletions) {
-  const LstmEncoderImpl* lstm = fused_lstm();
-  if (lstm == nullptr) return {};
-  torch::NoGradGuard no_grad;
-  return fused_lstm_deletions(embed(batch.ids), batch.lengths, lstm->w_ih, lstm->w_hh, lstm->b_ih + lstm->b_hh, 2,
-                              deletions);
+at::Tensor TextClassifierImpl::second_text_query(const data::Batch& batch) {
+  if (!config_.pair || !batch.pair()) throw InvalidArgument("model: second_text_query needs a pair model and a pair batch");
+  return encoder_b_->encode(embed(batch.ids_b), batch.mask_b, batch.lengths_b, {}).final;
 }
 
 at::Tensor TextClassifierImpl::attention_scores(const Encoded& enc) {

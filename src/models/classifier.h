@@ -69,10 +69,9 @@ class TextClassifierImpl : public torch::nn::Module {
   // The first text's encoder when it is Lumen's fused BiLSTM kernel; nullptr otherwise (the
   // fast explanation paths run through its weights).
   const LstmEncoderImpl* fused_lstm() const;
-  // The first text's encoder states with one position deleted per variant, for leave-one-out:
-  // deletions are (row, position) pairs of `batch`. Only a fused BiLSTM supports it (prefix and
-  // suffix states are reused); others return an undefined tensor. [V, T-1, m], no autograd.
-  at::Tensor deletion_states(const data::Batch& batch, const std::vector<std::array<int64_t, 2>>& deletions);
+  // The second text's encoding (the query of the pair decoder) [B, m]: what encode() returns as
+  // `query`, without running the first text's encoder. Requires a pair model and batch.
+  at::Tensor second_text_query(const data::Batch& batch);
   bool has_pooling_attention() const { return config_.pooling == "attention"; }
 
   // A persistent attention edit applied in every forward pass (ForwardOptions::edit) until

@@ -116,7 +116,7 @@ inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
-// How an inference-only run (leave-one-out) lays out its work; the defaults are training's.
+// How an inference-only run (the edited variants) lays out its work; the defaults are training's.
 struct StepPlan {
   // Rows sorted by decreasing length: step s runs rows [0, active[s]) only, and finished rows'
   // states are not carried forward.
@@ -126,13 +126,6 @@ struct StepPlan {
   const int64_t* out_shift = nullptr;
   // Keep only the last two states and one step of gates (no backward pass follows).
   bool ring = false;
-  // Input projections read in place instead of from xp: row j's step s is the G values at
-  // proj_base + proj_offset[j] + s * proj_stride (elements of the kernel's type).
-  const void* proj_base = nullptr;
-  const int64_t* proj_offset = nullptr;
-  int64_t proj_stride = 0;
-  // When set, every row's step 0 reads these G values instead (a replaced token).
-  const void* first_proj = nullptr;
 };
 
 template <typename T>
@@ -153,16 +146,7 @@ void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, cons
     const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
     at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
     T* g = gp + gs0 * B * G;
-    if (plan.proj_base) {
-      at::mm_out(gs, hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = h W_hh^T, then + the projections
-      const T* base = static_cast<const T*>(plan.proj_base);
-      if (s == 0 && plan.first_proj)
-        for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, static_cast<const T*>(plan.first_proj), G);
-      else
-        for (int64_t b = 0; b < Bs; ++b) accumulate(g + b * G, base + plan.proj_offset[b] + s * plan.proj_stride, G);
-    } else {
-      at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
-    }
+    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
     for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
     gs.sigmoid_();
     const T* cprev = cp + hs0 * B * H;
@@ -544,48 +528,68 @@ LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& length
   return {out[0], out[1]};
 }
 
-at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& lengths, const at::Tensor& w_ih,
-                                const at::Tensor& w_hh, const at::Tensor& bias, int64_t D,
-                                const std::vector<std::array<int64_t, 2>>& deletions, const at::Tensor& replacement) {
-  if (x_in.dim() != 3) throw InvalidArgument("lstm: x must be [B, T, E]");
-  check_inputs(x_in.size(0), x_in.size(1), x_in.size(2), lengths, w_ih, w_hh, bias, D);
+at::Tensor fused_lstm_edits(const at::Tensor& embedding_in, const at::Tensor& ids_in, const at::Tensor& lengths,
+                            const at::Tensor& ids_v_in, const at::Tensor& lengths_v, const at::Tensor& w_ih,
+                            const at::Tensor& w_hh, const at::Tensor& bias, int64_t D, const LstmEditPlan& plan) {
+  if (embedding_in.dim() != 2 || ids_in.dim() != 2 || ids_v_in.dim() != 2)
+    throw InvalidArgument("lstm: the embedding must be [V, E] and the ids [B, T]");
+  check_inputs(ids_in.size(0), ids_in.size(1), embedding_in.size(1), lengths, w_ih, w_hh, bias, D);
+  check_inputs(ids_v_in.size(0), ids_v_in.size(1), embedding_in.size(1), lengths_v, w_ih, w_hh, bias, D);
   torch::NoGradGuard no_grad;
-  const at::Tensor x = x_in.detach().contiguous();
-  const int64_t B = x.size(0), Tx = x.size(1), E = x.size(2), H = w_hh.size(1), G = 4 * H, V = deletions.size();
+  const at::Tensor embedding = embedding_in.detach();
+  const at::Tensor ids = ids_in.cpu().to(torch::kInt64).contiguous(), ids_v = ids_v_in.cpu().to(torch::kInt64).contiguous();
+  const int64_t B = ids.size(0), Tx = ids.size(1), NV = embedding.size(0), E = embedding.size(1), H = w_hh.size(1),
+                G = 4 * H, V = ids_v.size(0), Tv = ids_v.size(1);
+  if (static_cast<int64_t>(plan.rows.size()) != V || static_cast<int64_t>(plan.prefix.size()) != V ||
+      static_cast<int64_t>(plan.suffix.size()) != V)
+    throw InvalidArgument("lstm: the edit plan needs a row, a prefix and a suffix per variant");
   at::Tensor len = lengths.cpu().to(torch::kInt64).contiguous();
+  at::Tensor lenv = lengths_v.cpu().to(torch::kInt64).contiguous();
+  check_lengths(B, Tx, len);
+  check_lengths(V, Tv, lenv);
   const int64_t* lp = len.data_ptr<int64_t>();
+  const int64_t* lvp = lenv.data_ptr<int64_t>();
   int64_t S = 0;
   for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
-  // Replacement keeps the length: position t reads `replacement` and both directions re-run
-  // from t (forward from the state before t, reverse from the state after t).
-  const bool replace = replacement.defined();
-  if (replace && (replacement.dim() != 1 || replacement.size(0) != E))
-    throw InvalidArgument("lstm: the replacement must be one input vector of size " + std::to_string(E));
-  const int64_t keep = replace ? 0 : 1;  // positions a variant loses
-  for (const auto& [b, t] : deletions)
-    if (b < 0 || b >= B || t < 0 || t >= lp[b] || lp[b] < 1 + keep)
-      throw InvalidArgument("lstm: deletion (" + std::to_string(b) + ", " + std::to_string(t) + ") is outside the batch");
-  // 1. The original sequences, keeping every state and input projection.
-  at::Tensor xs = at::empty({D, S, B, E}, x.options());
-  Recurrence r(D, S, B, Tx, H, x.options());
+  for (int64_t v = 0; v < V; ++v) {
+    const int64_t b = plan.rows[v];
+    if (b < 0 || b >= B) throw InvalidArgument("lstm: variant " + std::to_string(v) + " names a row outside the batch");
+    if (plan.prefix[v] < 0 || plan.suffix[v] < 0 || plan.prefix[v] + plan.suffix[v] > std::min(lp[b], lvp[v]))
+      throw InvalidArgument("lstm: variant " + std::to_string(v) + ": prefix + suffix exceed its length");
+  }
+  // Input projections once per distinct token of the originals and the variants.
+  std::vector<int64_t> first(NV, -1), uniq;
+  auto slots = [&](const at::Tensor& id, const int64_t* l, int64_t rows, int64_t T) {
+    std::vector<int64_t> sl(rows * T, 0);
+    const int64_t* ip = id.data_ptr<int64_t>();
+    for (int64_t b = 0; b < rows; ++b)
+      for (int64_t t = 0; t < l[b]; ++t) {
+        const int64_t k = ip[b * T + t];
+        if (k < 0 || k >= NV) throw InvalidArgument("lstm: token id " + std::to_string(k) + " is outside the embedding");
+        if (first[k] < 0) {
+          first[k] = static_cast<int64_t>(uniq.size());
+          uniq.push_back(k);
+        }
+        sl[b * T + t] = first[k];
+      }
+    return sl;
+  };
+  const std::vector<int64_t> slot = slots(ids, lp, B, Tx), slot_v = slots(ids_v, lvp, V, Tv);
+  const at::Tensor eu = embedding.index_select(0, torch::tensor(uniq, torch::kInt64)).contiguous();  // [U, E]
+  Recurrence r(D, S, B, Tx, H, embedding.options());
   at::Tensor w_ih3 = w_ih.detach().view({D, G, E}), whh_t = w_hh.detach().view({D, G, H}).transpose(1, 2).contiguous();
   at::Tensor bias2 = bias.detach().view({D, G});
-  // 2. Each deletion re-runs only what changes: the forward direction after the deleted position,
-  // from the original state before it; the reverse direction before it, from the original
-  // reverse state after it. Direction 0 of `r2` holds the forward suffixes, direction 1 the
-  // reverse prefixes (already at the variant's positions).
-  // Rows of each direction sorted by decreasing length, so that step s runs only the rows that
-  // still have a token: row j of direction d is variant order[d][j].
-  std::vector<int64_t> len2(D * V), sorted_len(D * V);
-  std::vector<std::vector<int64_t>> active(D);
+  // Per direction, the steps each variant runs: forward from position prefix to its end,
+  // reverse from position length - suffix - 1 down to 0. Rows sorted by decreasing step count,
+  // so that step s runs only the rows that still have a token.
+  std::vector<int64_t> len2(D * V), sorted_len(D * V), out_row(D * V), out_shift(D * V, 0);
+  std::vector<std::vector<int64_t>> order(D, std::vector<int64_t>(V)), active(D);
   int64_t S2 = 1;
   for (int64_t v = 0; v < V; ++v) {
-    const auto [b, t] = deletions[v];
-    len2[v] = lp[b] - keep - t;
-    if (D == 2) len2[V + v] = t + 1 - keep;
+    len2[v] = lvp[v] - plan.prefix[v];
+    if (D == 2) len2[V + v] = lvp[v] - plan.suffix[v];
     S2 = std::max({S2, len2[v], D == 2 ? len2[V + v] : int64_t(1)});
   }
-  std::vector<std::vector<int64_t>> order(D, std::vector<int64_t>(V));
   for (int64_t d = 0; d < D; ++d) {
     std::iota(order[d].begin(), order[d].end(), 0);
     std::stable_sort(order[d].begin(), order[d].end(), [&](int64_t a, int64_t c) { return len2[d * V + a] > len2[d * V + c]; });
@@ -593,75 +597,60 @@ at::Tensor fused_lstm_deletions(const at::Tensor& x_in, const at::Tensor& length
     for (int64_t j = 0; j < V; ++j) {
       const int64_t v = order[d][j];
       sorted_len[d * V + j] = len2[d * V + v];
+      out_row[d * V + j] = v;
+      if (d == 0) out_shift[j] = plan.prefix[v];
       for (int64_t s = 0; s < len2[d * V + v]; ++s) ++active[d][s];
     }
   }
-  // Step inputs of the variants, two states and one step of gates per direction; outputs go
-  // straight into `out` at each variant's own positions.
-  std::vector<int64_t> proj_offset(D * V);
-  // xp is only read for its step count: the projections come from the original run in place.
+  at::Tensor xp2 = at::empty({D, S2, V, G}, embedding.options());
   struct {
-    at::Tensor xp, hs, cs, gates, tc;
-  } r2{at::empty({D, S2, 1, 1}, x.options()), at::empty({D, 2, V, H}, x.options()), at::empty({D, 2, V, H}, x.options()),
-       at::empty({D, 1, V, G}, x.options()), at::empty({D, 1, V, H}, x.options())};
-  at::Tensor out = at::zeros({V, std::max<int64_t>(Tx - keep, 1), D * H}, x.options());
-  // The replacement's input projection per direction [D, G].
-  const at::Tensor replaced_proj =
-      replace ? (at::matmul(w_ih3, replacement.detach().to(x.scalar_type()).contiguous()) + bias2).contiguous()
-              : at::Tensor();
-  std::vector<int64_t> out_row(D * V), out_shift(D * V, 0);
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t j = 0; j < V; ++j) {
-      out_row[d * V + j] = order[d][j];
-      if (d == 0) out_shift[j] = deletions[order[d][j]][1];  // forward suffix starts at position t
-    }
+    at::Tensor hs, cs, gates, tc;
+  } r2{at::empty({D, 2, V, H}, embedding.options()), at::empty({D, 2, V, H}, embedding.options()),
+       at::empty({D, 1, V, G}, embedding.options()), at::empty({D, 1, V, H}, embedding.options())};
+  at::Tensor out = at::zeros({V, Tv, D * H}, embedding.options());
   for_each_direction(D, [&](int64_t d) {
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions", [&] {
-      r.run_on_inputs(d, x, xs, lp, w_ih3, bias2, whh_t);
-      const scalar_t* xp = r.xp[d].data_ptr<scalar_t>();  // [S, B, G] in step order
+    AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_edits", [&] {
+      const at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]
+      const scalar_t* pp = pu.data_ptr<scalar_t>();
+      // 1. The originals, keeping every state.
+      fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
+                           [&](int64_t b, int64_t t) { return pp + slot[b * Tx + t] * G; });
+      r.run(d, lp, whh_t);
+      // 2. Each variant from the original state where its change starts.
       const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
       const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();
+      scalar_t* xq = xp2[d].data_ptr<scalar_t>();  // [S2, V, G]
       scalar_t* h0 = r2.hs[d][0].data_ptr<scalar_t>();
       scalar_t* c0 = r2.cs[d][0].data_ptr<scalar_t>();
       for (int64_t j = 0; j < V; ++j) {
-        const auto [b, t] = deletions[order[d][j]];
-        const int64_t L = lp[b];
-        // Steps of the original run that this variant reuses before its own steps start.
-        const int64_t skip = d == 0 ? t : L - 1 - t;
-        // Original step feeding the variant's step s (deletion, forward: position t+1+s; reverse:
-        // position t-1-s; replacement: the same positions one step later, step 0 reads `first`).
-        const int64_t first = skip + keep;
+        const int64_t v = order[d][j], b = plan.rows[v];
+        const int64_t skip = d == 0 ? plan.prefix[v] : plan.suffix[v];  // original steps reused
         std::copy_n(hs + (skip * B + b) * H, H, h0 + j * H);
         std::copy_n(cs + (skip * B + b) * H, H, c0 + j * H);
-        proj_offset[d * V + j] = (first * B + b) * G;  // step s reads original step first + s
+        const int64_t steps = sorted_len[d * V + j];
+        for (int64_t s = 0; s < steps; ++s) {
+          const int64_t pos = d == 0 ? plan.prefix[v] + s : steps - 1 - s;
+          std::copy_n(pp + slot_v[v * Tv + pos] * G, G, xq + (s * V + j) * G);
+        }
       }
-      StepPlan plan;
-      plan.active = active[d].data();
-      plan.out_row = out_row.data() + d * V;
-      plan.out_shift = out_shift.data() + d * V;
-      plan.ring = true;
-      plan.proj_base = xp;
-      plan.proj_offset = proj_offset.data() + d * V;
-      plan.proj_stride = B * G;
-      if (replace) plan.first_proj = replaced_proj[d].data_ptr<scalar_t>();
-      forward_direction<scalar_t>(d, r2.xp[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out,
-                                  plan);
+      StepPlan sp;
+      sp.active = active[d].data();
+      sp.out_row = out_row.data() + d * V;
+      sp.out_shift = out_shift.data() + d * V;
+      sp.ring = true;
+      forward_direction<scalar_t>(d, xp2[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out, sp);
     });
   });
-  // 3. The unchanged halves: variant position u < t keeps the original forward state, u >= t
-  // (original position u + 1) the original reverse state; with replacement, u > t keeps the
-  // original reverse state at u.
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_deletions_assemble", [&] {
+  // 3. The reused halves: forward states before the prefix's end, reverse states over the suffix.
+  AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_edits_assemble", [&] {
     const scalar_t* o1 = r.out.data_ptr<scalar_t>();  // [B, Tx, D*H]
     scalar_t* op = out.data_ptr<scalar_t>();
-    const int64_t T1 = out.size(1);
     for (int64_t v = 0; v < V; ++v) {
-      const auto [b, t] = deletions[v];
-      for (int64_t u = 0; u + keep < lp[b]; ++u) {
-        scalar_t* dst = op + (v * T1 + u) * D * H;
-        if (u < t) std::copy_n(o1 + (b * Tx + u) * D * H, H, dst);
-        else if (D == 2 && u >= t + 1 - keep) std::copy_n(o1 + (b * Tx + u + keep) * D * H + H, H, dst + H);
-      }
+      const int64_t b = plan.rows[v], Lv = lvp[v], L = lp[b];
+      for (int64_t u = 0; u < plan.prefix[v]; ++u) std::copy_n(o1 + (b * Tx + u) * D * H, H, op + (v * Tv + u) * D * H);
+      if (D == 2)
+        for (int64_t u = Lv - plan.suffix[v]; u < Lv; ++u)
+          std::copy_n(o1 + (b * Tx + u - Lv + L) * D * H + H, H, op + (v * Tv + u) * D * H + H);
     }
   });
   return out;

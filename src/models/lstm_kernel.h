@@ -39,21 +39,23 @@ LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& id
 LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& lengths, const at::Tensor& w_hh,
                                 int64_t directions);
 
-// Encoder states of every sequence with one position deleted, for leave-one-out, without
-// autograd. Deleting position t leaves the forward states before t and the reverse states
-// after t unchanged, so only the forward direction after t (from the original state at t-1)
-// and the reverse direction before t (from the original reverse state at t+1) are run again:
-// about half the steps of running each shortened sequence in full. x [B, T, E]; deletions
-// (row, position) with 0 <= position < lengths[row] and lengths[row] >= 2. Returns
-// [V, T-1, D*H]: variant v's states, 0 past its length lengths[row] - 1. Equal to
-// fused_lstm(x with the position removed) (tested).
-// With `replacement` [E] the position is replaced by that input instead (leave-one-out by <pad>
-// or <unk>): both directions re-run from the position, the length is kept, the result is
-// [V, T, D*H], equal to fused_lstm(x with the position replaced), and lengths[row] >= 1 suffices.
-at::Tensor fused_lstm_deletions(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih,
-                                const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions,
-                                const std::vector<std::array<int64_t, 2>>& deletions,
-                                const at::Tensor& replacement = {});
+// Encoder states of edited copies of the sequences, for the evaluation of perturbed texts
+// (attacks, leave-one-out, occlusion, LIME), without autograd. Variant v of row rows[v] has its
+// own tokens ids_v[v] (lengths_v[v] positions, each variant a different edit) whose first
+// prefix[v] and last suffix[v] positions equal the original's. Its forward states before the
+// prefix's end are the original's, and so are its reverse states over the suffix; only the
+// forward direction from the first changed position (started from the original state there) and
+// the reverse direction from the last changed position (started from the original reverse state
+// after it) are run again. Input projections are computed once per distinct token. embedding
+// [N, E]; ids [B, T], lengths [B]: the originals; ids_v [V, Tv], lengths_v [V]: the variants;
+// requires prefix[v] + suffix[v] <= min(lengths[row], lengths_v[v]). Returns [V, Tv, D*H], 0 past
+// each variant's length; equal to fused_lstm(embedding[ids_v]) (tested).
+struct LstmEditPlan {
+  std::vector<int64_t> rows, prefix, suffix;
+};
+at::Tensor fused_lstm_edits(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,
+                            const at::Tensor& ids_v, const at::Tensor& lengths_v, const at::Tensor& w_ih,
+                            const at::Tensor& w_hh, const at::Tensor& bias, int64_t directions, const LstmEditPlan& plan);
 
 // The plain twin: the same function step by step with LibTorch operations and autograd.
 LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,

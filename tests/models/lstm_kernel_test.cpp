@@ -1,5 +1,7 @@
 // The fused BiLSTM against its plain twin, LibTorch's own LSTM module, and finite differences.
 #include <gtest/gtest.h>
+
+#include <random>
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -133,42 +135,56 @@ TEST(FusedLstmFromIds, EqualsTheKernelOnLookedUpEmbeddingsWithRepeatedTokens) {
 namespace lumen::models {
 namespace {
 
-// Leave-one-out's kernel: every deletion equals running the fused kernel on the shortened
-// sequence from scratch, in both directions, with ragged lengths and deletions at both ends.
-TEST(FusedLstmDeletions, EqualsRerunningEachShortenedSequence) {
+// The variant evaluator's kernel: random replacements, insertions and deletions of ragged
+// sequences (edits at both ends included) equal running the kernel on each edited sequence from
+// scratch, in one and two directions, reusing the shared prefix and suffix.
+TEST(FusedLstmEdits, EqualsRerunningEachEditedSequence) {
   torch::manual_seed(3);
+  std::mt19937 gen(5);
   for (int64_t D : {1, 2}) {
-    const int64_t B = 3, T = 6, E = 4, H = 3;
-    at::Tensor w_ih = torch::randn({D * 4 * H, E}, torch::kDouble) * 0.5;
-    at::Tensor w_hh = torch::randn({D * 4 * H, H}, torch::kDouble) * 0.5;
-    at::Tensor bias = torch::randn({D * 4 * H}, torch::kDouble) * 0.2;
-    at::Tensor x = torch::randn({B, T, E}, torch::kDouble);
-    at::Tensor lengths = torch::tensor({6, 2, 4}, torch::kInt64);
-    std::vector<std::array<int64_t, 2>> dels;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < lengths[b].item<int64_t>(); ++t) dels.push_back({b, t});
-    at::Tensor got = fused_lstm_deletions(x, lengths, w_ih, w_hh, bias, D, dels);
-    ASSERT_EQ(got.size(0), static_cast<int64_t>(dels.size()));
-    ASSERT_EQ(got.size(1), T - 1);
-    for (size_t v = 0; v < dels.size(); ++v) {
-      const auto [b, t] = dels[v];
-      const int64_t L = lengths[b].item<int64_t>();
-      std::vector<at::Tensor> keep;
-      for (int64_t u = 0; u < L; ++u)
-        if (u != t) keep.push_back(x[b][u]);
-      at::Tensor xs = torch::stack(keep).unsqueeze(0);
-      at::Tensor want = fused_lstm(xs, torch::tensor({L - 1}, torch::kInt64), w_ih, w_hh, bias, D).output[0];
-      EXPECT_LT((got[v].narrow(0, 0, L - 1) - want).abs().max().item<double>(), 1e-12) << "D " << D << " v " << v;
-      if (L - 1 < T - 1) EXPECT_EQ(got[v].narrow(0, L - 1, T - L).abs().max().item<double>(), 0.0);
+    const int64_t N = 9, E = 4, H = 3;
+    at::Tensor emb = torch::randn({N, E}, torch::kDouble);
+    at::Tensor w_ih = torch::randn({D * 4 * H, E}, torch::kDouble), w_hh = torch::randn({D * 4 * H, H}, torch::kDouble),
+               bias = torch::randn({D * 4 * H}, torch::kDouble);
+    const std::vector<std::vector<int64_t>> orig = {{1, 2, 3, 4, 5, 6, 7}, {8, 1}, {3}, {4, 4, 5, 4}};
+    std::vector<std::vector<int64_t>> var;
+    LstmEditPlan plan;
+    for (int rep = 0; rep < 40; ++rep) {
+      const int64_t r = gen() % orig.size();
+      std::vector<int64_t> v = orig[r];
+      const int kind = gen() % 3;
+      const int64_t n = v.size();
+      if (kind == 0) v[gen() % n] = gen() % N;
+      else if (kind == 1) v.insert(v.begin() + gen() % (n + 1), gen() % N);
+      else if (n > 1) v.erase(v.begin() + gen() % n);
+      int64_t p = 0, q = 0;
+      const int64_t m = std::min(v.size(), orig[r].size());
+      while (p < m && v[p] == orig[r][p]) ++p;
+      while (q < m - p && v[v.size() - 1 - q] == orig[r][orig[r].size() - 1 - q]) ++q;
+      plan.rows.push_back(r);
+      plan.prefix.push_back(p);
+      plan.suffix.push_back(q);
+      var.push_back(v);
     }
+    auto pad = [](const std::vector<std::vector<int64_t>>& seqs, at::Tensor& ids, at::Tensor& len) {
+      int64_t T = 0;
+      for (const auto& x : seqs) T = std::max<int64_t>(T, x.size());
+      ids = torch::zeros({static_cast<int64_t>(seqs.size()), T}, torch::kInt64);
+      len = torch::empty({static_cast<int64_t>(seqs.size())}, torch::kInt64);
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        for (size_t t = 0; t < seqs[i].size(); ++t) ids[i][t] = seqs[i][t];
+        len[i] = static_cast<int64_t>(seqs[i].size());
+      }
+    };
+    at::Tensor ids, len, ids_v, len_v;
+    pad(orig, ids, len);
+    pad(var, ids_v, len_v);
+    const at::Tensor got = fused_lstm_edits(emb, ids, len, ids_v, len_v, w_ih, w_hh, bias, D, plan);
+    const at::Tensor want =
+        fused_lstm(emb.index_select(0, ids_v.view(-1)).view({ids_v.size(0), ids_v.size(1), E}), len_v, w_ih, w_hh, bias, D)
+            .output;
+    EXPECT_LT((got - want).abs().max().item<double>(), 1e-12) << "D = " << D;
   }
-}
-
-TEST(FusedLstmDeletions, RejectsDeletionsOutsideTheSequence) {
-  at::Tensor w_ih = torch::randn({8, 2}), w_hh = torch::randn({8, 2}), bias = torch::zeros({8});
-  at::Tensor x = torch::randn({1, 3, 2});
-  EXPECT_THROW(fused_lstm_deletions(x, torch::tensor({3}, torch::kInt64), w_ih, w_hh, bias, 1, {{0, 3}}), InvalidArgument);
-  EXPECT_THROW(fused_lstm_deletions(x, torch::tensor({1}, torch::kInt64), w_ih, w_hh, bias, 1, {{0, 0}}), InvalidArgument);
 }
 
 }  // namespace
@@ -212,36 +228,3 @@ TEST(FusedLstmProjected, EqualsTheKernelOnTheProjectionsOfItsInputs) {
 }  // namespace
 }  // namespace lumen::models
 
-namespace lumen::models {
-namespace {
-
-// Leave-one-out by <pad>/<unk>: every replacement equals running the kernel on the sequence
-// with that position's input replaced, in both directions, including one-position rows.
-TEST(FusedLstmDeletions, ReplacementEqualsRerunningEachEditedSequence) {
-  torch::manual_seed(4);
-  for (int64_t D : {1, 2}) {
-    const int64_t B = 3, T = 5, E = 4, H = 3;
-    const auto w = random_weights(E, H, D, torch::kDouble);
-    at::Tensor x = torch::randn({B, T, E}, torch::kDouble), r = torch::randn({E}, torch::kDouble);
-    at::Tensor lengths = torch::tensor({5, 1, 3}, torch::kInt64);
-    std::vector<std::array<int64_t, 2>> edits;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < lengths[b].item<int64_t>(); ++t) edits.push_back({b, t});
-    at::Tensor got = fused_lstm_deletions(x, lengths, w.w_ih, w.w_hh, w.bias, D, edits, r);
-    ASSERT_EQ(got.sizes(), (std::vector<int64_t>{static_cast<int64_t>(edits.size()), T, D * H}));
-    for (size_t v = 0; v < edits.size(); ++v) {
-      const auto [b, t] = edits[v];
-      at::Tensor xe = x[b].clone();
-      xe[t] = r;
-      const at::Tensor want = fused_lstm(xe.unsqueeze(0), lengths[b].view({1}), w.w_ih, w.w_hh, w.bias, D).output[0];
-      EXPECT_LT((got[v] - want).abs().max().item<double>(), 1e-12) << "D " << D << " edit " << v;
-    }
-  }
-  const auto w = random_weights(4, 3, 2, torch::kDouble);
-  EXPECT_THROW(fused_lstm_deletions(torch::randn({1, 3, 4}, torch::kDouble), torch::tensor({3}), w.w_ih, w.w_hh, w.bias,
-                                    2, {{0, 1}}, torch::randn({5}, torch::kDouble)),
-               InvalidArgument);  // replacement of the wrong size
-}
-
-}  // namespace
-}  // namespace lumen::models
