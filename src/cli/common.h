@@ -47,5 +47,6 @@ void register_report(CLI::App& app);
 void register_controls(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_evaluate_explanations(CLI::App& app);
+void register_attack(CLI::App& app);
 
 }  // namespace lumen::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   register_controls(app);
   register_explain(app);
   register_evaluate_explanations(app);
+  register_attack(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,140 @@
+// AttackOptions, the recipes and the names of the attack's enums.
+#include <cmath>
+
+#include "attack/attack.h"
+#include "core/error.h"
+
+namespace lumen::attack {
+
+std::string to_string(Ranking r) {
+  switch (r) {
+    case Ranking::kDelete: return "delete";
+    case Ranking::kUnk: return "unk";
+    case Ranking::kGradient: return "gradient";
+    case Ranking::kPwws: return "pwws";
+  }
+  return "delete";
+}
+
+Ranking parse_ranking(const std::string& s) {
+  if (s == "delete") return Ranking::kDelete;
+  if (s == "unk") return Ranking::kUnk;
+  if (s == "gradient") return Ranking::kGradient;
+  if (s == "pwws") return Ranking::kPwws;
+  throw InvalidArgument("attack: ranking must be delete, unk, gradient or pwws; got '" + s + "'");
+}
+
+std::string to_string(Transformation t) {
+  switch (t) {
+    case Transformation::kEmbedding: return "embedding-neighbours";
+    case Transformation::kWordNet: return "wordnet-synonyms";
+    case Transformation::kChars: return "character-edits";
+    case Transformation::kGradient: return "gradient-flips";
+  }
+  return "embedding-neighbours";
+}
+
+std::string to_string(Status s) {
+  switch (s) {
+    case Status::kSucceeded: return "succeeded";
+    case Status::kFailed: return "failed";
+    case Status::kSkipped: return "skipped";
+  }
+  return "skipped";
+}
+
+std::vector<std::string> recipe_names() { return {"textfooler", "pwws", "deepwordbug", "hotflip"}; }
+
+AttackOptions recipe_options(const std::string& recipe) {
+  AttackOptions o;
+  o.recipe = recipe;
+  auto& c = o.constraints;
+  if (recipe == "textfooler") {
+    // Jin et al. 2020: deletion importance, 50 counter-fitted neighbours with cosine >= 0.5,
+    // stop words, part of speech, and a sentence-encoder similarity >= 0.84 (stand-in here: at
+    // most 25% of the words change).
+    o.ranking = Ranking::kDelete;
+    o.transformation = Transformation::kEmbedding;
+    o.candidates = 50;
+    c.min_cosine = 0.5;
+    c.same_pos = true;
+    c.max_word_share = 0.25;
+  } else if (recipe == "pwws") {
+    // Ren et al. 2019: WordNet synonyms, probability-weighted word saliency; stop words.
+    o.ranking = Ranking::kPwws;
+    o.transformation = Transformation::kWordNet;
+    o.candidates = 50;
+  } else if (recipe == "deepwordbug") {
+    // Gao et al. 2018: replace-one (<unk>) scores, character swap / substitution / deletion /
+    // insertion, total Levenshtein distance <= 30.
+    o.ranking = Ranking::kUnk;
+    o.transformation = Transformation::kChars;
+    o.candidates = 20;
+    c.max_char_distance = 30;
+  } else if (recipe == "hotflip") {
+    // Ebrahimi et al. 2018 as in TextAttack: gradient flips, at most 2 words, cosine >= 0.8,
+    // part of speech; 10 flips evaluated exactly per step.
+    o.ranking = Ranking::kGradient;
+    o.transformation = Transformation::kGradient;
+    o.candidates = 10;
+    c.max_words = 2;
+    c.min_cosine = 0.8;
+    c.same_pos = true;
+  } else if (recipe == "bae" || recipe == "bert-attack" || recipe == "clare" || recipe == "semattack") {
+    throw InvalidArgument("attack: recipe '" + recipe +
+                          "' is not built yet (it needs Lumen's masked language model, `lumen train-editor`, or the "
+                          "embedding-space search); built: textfooler, pwws, deepwordbug, hotflip");
+  } else {
+    throw InvalidArgument("attack: unknown recipe '" + recipe + "'; choose textfooler, pwws, deepwordbug or hotflip");
+  }
+  return o;
+}
+
+std::string adapt_to_vectors(AttackOptions& o, bool user_set_cosine) {
+  if (!o.vectors.empty() || user_set_cosine || o.constraints.min_cosine <= 0) return "";
+  const double was = o.constraints.min_cosine;
+  o.constraints.min_cosine = 0;
+  return o.recipe + "'s word-vector cosine >= " + std::to_string(was).substr(0, 4) +
+         " is meant for synonym vectors; without --vectors the neighbours come from the model's own embedding "
+         "and no cosine floor is applied (give --vectors FILE, e.g. counter-fitted GloVe, or --min-cosine X)";
+}
+
+void AttackOptions::validate() const {
+  constraints.validate();
+  evaluator.validate();
+  if (candidates < 1) throw InvalidArgument("attack: candidates must be at least 1");
+  if (query_budget == 0 || query_budget < -1)
+    throw InvalidArgument("attack: the query budget must be at least 1 (omit it for no limit), got " +
+                          std::to_string(query_budget));
+  if (max_length < 1) throw InvalidArgument("attack: max_length must be at least 1");
+  if (batch < 1) throw InvalidArgument("attack: batch must be at least 1");
+  if (transformation == Transformation::kGradient && ranking != Ranking::kGradient)
+    throw InvalidArgument("attack: gradient flips choose their own positions (ranking gradient)");
+  if (ranking == Ranking::kPwws && transformation == Transformation::kGradient)
+    throw InvalidArgument("attack: the pwws order needs a candidate list per position");
+}
+
+Json AttackOptions::to_json() const {
+  return {{"recipe", recipe},
+          {"ranking", to_string(ranking)},
+          {"transformation", to_string(transformation)},
+          {"constraints", constraints.to_json()},
+          {"candidates", candidates},
+          {"query_budget", query_budget < 0 ? Json(nullptr) : Json(query_budget)},
+          {"max_length", max_length},
+          {"batch", batch},
+          {"seed", seed},
+          {"evaluator", evaluator.to_json()},
+          {"vectors", vectors.empty() ? Json("model embedding") : Json(vectors)}};
+}
+
+Json AttackTimings::to_json() const {
+  return {{"model_s", model},
+          {"constraints_s", constraints},
+          {"total_s", total},
+          {"evaluator_passes", passes},
+          {"variants", variants},
+          {"mean_batch", passes > 0 ? static_cast<double>(variants) / passes : 0.0}};
+}
+
+}  // namespace lumen::attack
