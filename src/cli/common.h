@@ -48,5 +48,6 @@ void register_controls(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_evaluate_explanations(CLI::App& app);
 void register_attack(CLI::App& app);
+void register_augment(CLI::App& app);
 
 }  // namespace lumen::cli

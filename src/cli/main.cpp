@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   register_explain(app);
   register_evaluate_explanations(app);
   register_attack(app);
+  register_augment(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

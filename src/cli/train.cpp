@@ -28,6 +28,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--ff-dim", o->model.ff_dim, "Transformer feed-forward size")->capture_default_str();
   cmd->add_option("--pooling", o->model.pooling, "Transformer pooling: attention | cls")->capture_default_str();
   cmd->add_option("--lstm-impl", o->model.lstm_impl, "BiLSTM implementation: fused | plain")->capture_default_str();
+  cmd->add_option("--augment", o->augment, "Extra training examples written by `lumen augment` (adversarial training)");
   cmd->add_option("--embeddings", o->embeddings, "Pretrained vectors (GloVe/fastText .txt/.vec, word2vec .bin)");
   cmd->add_option("--min-count", o->min_count, "Minimum training count for the vocabulary")->capture_default_str();
   cmd->add_option("--max-length", o->tokenizer.max_length, "Truncate texts to this many tokens (0 = no limit)")

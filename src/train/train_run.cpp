@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/augmentation.h"
 #include "data/vocabulary_report.h"
 #include "data/word_vectors.h"
 #include "models/checkpoint.h"
@@ -33,6 +34,15 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   data::Dataset ds = data::load_dataset(data::parse_data_spec(o.data));
   data::Tokenizer tokenizer(o.tokenizer);
   const data::TokenizeReport tr = data::tokenize_dataset(ds, tokenizer);
+  int64_t augmented = 0;
+  if (!o.augment.empty()) {
+    auto extra = data::read_augmentation(o.augment, ds.label_names);
+    for (const auto& e : extra)
+      if (e.tokens_b.empty() == ds.pair) throw DataError(e.source + ": " + (ds.pair ? "a pair dataset needs tokens_b" : "tokens_b in a single-text dataset"));
+    augmented = static_cast<int64_t>(extra.size());
+    ds.train.insert(ds.train.end(), extra.begin(), extra.end());
+    log("augment " + o.augment + ": " + std::to_string(augmented) + " adversarial training examples added");
+  }
   std::vector<const std::vector<std::string>*> texts;
   for (const auto& e : ds.train) {
     texts.push_back(&e.tokens);
@@ -83,6 +93,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 {"min_count", o.min_count},
                 {"train", o.train.to_json()},
                 {"embeddings", embeddings_report}};
+    if (!o.augment.empty()) config["augment"] = {{"path", o.augment}, {"examples", augmented}};
     write_json_file(join_path(tmp, "config.json"), config);
     vocab.save(join_path(tmp, "vocab.txt"));
     const data::EncodedSet train = data::EncodedSet::from(ds.train, vocab, ds.pair);

@@ -26,6 +26,8 @@ struct TrainRunOptions {
   data::TokenizerOptions tokenizer;
   // Minimum count of a training token to enter the vocabulary.
   int64_t min_count = 1;
+  // Extra training examples written by `lumen augment` (adversarial training); empty for none.
+  std::string augment;
   // Pretrained word vectors (GloVe/fastText text or word2vec .bin); empty for random init.
   std::string embeddings;
   TrainOptions train;

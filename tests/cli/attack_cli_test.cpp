@@ -91,5 +91,33 @@ TEST_F(AttackCli, EveryRecipeRunsWithABudget) {
   }
 }
 
+TEST_F(AttackCli, AugmentWritesAdversarialTrainingDataThatTrainReads) {
+  const std::string aug = dir_->file("aug.jsonl");
+  auto r = test::run_lumen("--json augment --run " + dir_->file("run") + " --recipe textfooler --limit 60 --out " + aug);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json printed = Json::parse(r.output.substr(r.output.find('{')));
+  ASSERT_GT(printed["examples"].get<int64_t>(), 0) << r.output;
+  std::ifstream in(aug);
+  std::string first;
+  std::getline(in, first);
+  const Json line = Json::parse(first);
+  EXPECT_TRUE(line["tokens"].is_array());
+  EXPECT_TRUE(line["label"].is_string());
+  r = test::run_lumen("train -q --data 'synthetic-keywords?n=600&length=12' --augment " + aug + " --out " +
+                      dir_->file("adv") + " --embed-dim 32 --hidden 16 --epochs 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json config = read_json_file(dir_->file("adv") + "/config.json");
+  EXPECT_EQ(config["augment"]["examples"], printed["examples"]);
+  const Json metrics = read_json_file(dir_->file("adv") + "/metrics.json");
+  EXPECT_EQ(metrics["splits"]["train"].get<int64_t>(), 480 + printed["examples"].get<int64_t>());
+  // A line with a label the data does not have: one message naming the line, exit 1, no run.
+  const std::string bad = dir_->write("bad.jsonl", first + "\n{\"tokens\": [\"a\"], \"label\": \"nope\"}\n");
+  r = test::run_lumen("train -q --data 'synthetic-keywords?n=600&length=12' --augment " + bad + " --out " +
+                      dir_->file("bad-run") + " --epochs 1");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.jsonl:2"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(dir_->file("bad-run") + "/config.json").good());
+}
+
 }  // namespace
 }  // namespace lumen

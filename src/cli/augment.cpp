@@ -1,0 +1,65 @@
+// `lumen augment`: adversarial examples of a run's training split, written as extra training
+// data for `lumen train --augment FILE` (adversarial training).
+#include <cstdio>
+
+#include "attack/attack.h"
+#include "attack/augment.h"
+#include "attack/verify.h"
+#include "cli/common.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "models/checkpoint.h"
+#include "train/train_run.h"
+
+namespace lumen::cli {
+
+void register_augment(CLI::App& app) {
+  struct Options {
+    std::string run, recipe = "textfooler", data, split = "train", out;
+    int64_t limit = 0, budget = -1;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("augment", "Adversarial examples of the training split as extra training data");
+  cmd->add_option("--run", o->run, "Run directory (or a model file inside one)")->required();
+  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip")->capture_default_str();
+  cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
+  cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "Attack the first N examples only (0 = all)")->capture_default_str();
+  cmd->add_option("--query-budget", o->budget, "Model queries per example (omit for no limit)");
+  cmd->add_option("--out", o->out, "The JSONL file to write")->required();
+  cmd->callback([o] {
+    setup_runtime();
+    attack::AttackOptions a = attack::recipe_options(o->recipe);
+    if (o->budget != -1) a.query_budget = o->budget;
+    const std::string w = attack::adapt_to_vectors(a, false);
+    if (!w.empty()) warn(w);
+    a.validate();
+    models::Run run = models::load_run(o->run);
+    data::Dataset ds = train::load_dataset_for_run(run, o->data);
+    const auto& split = ds.split(data::parse_split(o->split));
+    if (split.empty()) throw DataError("augment: the " + o->split + " split of " + ds.name + " is empty");
+    const size_t n = o->limit > 0 ? std::min<size_t>(split.size(), o->limit) : split.size();
+    const std::vector<data::Example> examples(split.begin(), split.begin() + n);
+    Progress bar("augment", static_cast<int64_t>(n), !globals().quiet && !globals().json);
+    int64_t shown = 0;
+    const attack::AttackRun result = attack::run_attack(run.model, run.vocab, examples, a, [&](int64_t done) {
+      bar.advance(done - shown);
+      shown = done;
+    });
+    bar.finish();
+    const at::Tensor vectors = a.constraints.min_cosine > 0 ? attack::attack_vectors(run.model, run.vocab, a) : at::Tensor();
+    const attack::VerifyReport check = attack::verify_attacks(run.model, run.vocab, result, a, vectors, ds.pair, examples);
+    if (!check.violations.empty())
+      throw ModelError("augment: " + std::to_string(check.violations.size()) + " adversarial examples fail the re-check (first: #" +
+                       std::to_string(check.violations[0].index) + " " + check.violations[0].what + "); nothing written");
+    const int64_t written = attack::write_augmentation(o->out, result, examples, run.label_names, o->recipe);
+    if (globals().json) {
+      print_json({{"out", o->out}, {"examples", written}, {"attacked", n}});
+      return;
+    }
+    std::printf("wrote %lld adversarial examples (of %zu attacked %s examples) to %s\n", static_cast<long long>(written), n,
+                o->split.c_str(), o->out.c_str());
+  });
+}
+
+}  // namespace lumen::cli
