@@ -17,7 +17,7 @@ namespace lumen::cli {
 void register_attack(CLI::App& app) {
   struct Options {
     std::string run, recipe = "textfooler", data, split = "test", out, vectors, wordnet, ranking;
-    std::vector<std::string> protect;
+    std::string protect;
     int64_t limit = 0, budget = -1, candidates = 0, batch = 64, max_length = 2000, max_words = -1;
     double max_share = -1, min_cosine = -1;
     uint64_t seed = 0;
@@ -37,7 +37,7 @@ void register_attack(CLI::App& app) {
   cmd->add_option("--max-share", o->max_share, "Largest share of words changed (default: the recipe's)");
   cmd->add_option("--max-words", o->max_words, "Most words changed (0 = no bound; default: the recipe's)");
   cmd->add_option("--min-cosine", o->min_cosine, "Minimum word-vector cosine of a swap (0 = off; default: the recipe's)");
-  cmd->add_option("--protect", o->protect, "Words never modified (comma-separated)")->delimiter(',');
+  cmd->add_option("--protect", o->protect, "Words never modified (comma-separated)");
   cmd->add_option("--vectors", o->vectors, "Word vectors (GloVe / word2vec text) for neighbours and cosines (default: the model's embedding)");
   cmd->add_option("--wordnet", o->wordnet, "WordNet database directory (default: $LUMEN_WORDNET or /usr/share/wordnet)");
   cmd->add_option("--max-length", o->max_length, "Skip texts longer than this many tokens")->capture_default_str();
@@ -54,7 +54,7 @@ void register_attack(CLI::App& app) {
     if (o->max_share >= 0) a.constraints.max_word_share = o->max_share;
     if (o->max_words >= 0) a.constraints.max_words = o->max_words;
     if (o->min_cosine >= 0) a.constraints.min_cosine = o->min_cosine;
-    a.constraints.protected_words = o->protect;
+    a.constraints.protected_words = split_list(o->protect);
     a.vectors = o->vectors;
     const std::string vector_warning = attack::adapt_to_vectors(a, o->min_cosine >= 0);
     if (!vector_warning.empty()) warn(vector_warning);

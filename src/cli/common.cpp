@@ -56,4 +56,18 @@ std::vector<data::Example> examples_from_texts(const models::Run& run, const std
   return examples;
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ",") {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace lumen::cli

@@ -37,6 +37,9 @@ void print_json(const Json& j);
 std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,
                                                const std::string& command);
 
+// "a,b,,c" -> {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& s);
+
 // One registration function per subcommand file.
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
@@ -49,5 +52,7 @@ void register_explain(CLI::App& app);
 void register_evaluate_explanations(CLI::App& app);
 void register_attack(CLI::App& app);
 void register_augment(CLI::App& app);
+void register_train_editor(CLI::App& app);
+void register_counterfactual(CLI::App& app);
 
 }  // namespace lumen::cli

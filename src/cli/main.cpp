@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   register_evaluate_explanations(app);
   register_attack(app);
   register_augment(app);
+  register_train_editor(app);
+  register_counterfactual(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -38,9 +38,10 @@ ReadResult read_synthetic_keywords(const DataSpec& spec) {
   for (int64_t i = 0; i < spec.n; ++i) {
     const int label = static_cast<int>(i % 2);
     // Mean length spec.length: uniform in [length/2, 3 length/2].
-    const int64_t len = spec.length / 2 + static_cast<int64_t>(rng.uniform_int(spec.length + 1));
-    const int64_t n_major = 1 + static_cast<int64_t>(rng.uniform_int(3));
-    const int64_t n_minor = static_cast<int64_t>(rng.uniform_int(n_major));
+    // (Draws first, then clamped to short texts, so that longer texts are as they always were.)
+    const int64_t len = std::max<int64_t>(1, spec.length / 2 + static_cast<int64_t>(rng.uniform_int(spec.length + 1)));
+    const int64_t n_major = std::min<int64_t>(len, 1 + static_cast<int64_t>(rng.uniform_int(3)));
+    const int64_t n_minor = std::min<int64_t>(static_cast<int64_t>(rng.uniform_int(n_major)), len - n_major);
     std::vector<std::string> tokens(len);
     for (auto& t : tokens) t = filler[rng.uniform_int(filler.size())];
     std::vector<int64_t> positions(len);

@@ -8,6 +8,7 @@
 #include "attack/attack.h"
 #include "attack/verify.h"
 #include "core/error.h"
+#include "core/runtime.h"
 #include "data/spec.h"
 #include "train/trainer.h"
 
@@ -23,6 +24,7 @@ struct Trained {
 Trained& trained() {
   static Trained* t = [] {
     auto* t = new Trained;
+    configure_threads(0);  // as lumen runs: one LibTorch / OpenBLAS thread, Lumen's own split
     data::Dataset ds = data::load_dataset(data::parse_data_spec("synthetic-keywords?n=1500&length=16"));
     std::vector<const std::vector<std::string>*> texts;
     for (auto& e : ds.train) texts.push_back(&e.tokens);

@@ -119,5 +119,35 @@ TEST_F(AttackCli, AugmentWritesAdversarialTrainingDataThatTrainReads) {
   EXPECT_FALSE(std::ifstream(dir_->file("bad-run") + "/config.json").good());
 }
 
+TEST_F(AttackCli, CounterfactualsWithTheRunsEditorAndClearErrors) {
+  const std::string run = " --run " + dir_->file("run");
+  auto r = test::run_lumen("train-editor -q" + run + " --epochs 2 --model-dim 32 --embed-dim 32 --ff-dim 64 --layers 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string out = dir_->file("cf");
+  r = test::run_lumen("counterfactual -q" + run + " --data run --limit 20 --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json s = read_json_file(out + "/summary.json");
+  for (const char* k : {"flip_rate", "minimality_median", "fluency_ratio_mean", "closeness_mean", "self_bleu_mean",
+                        "editor_passes_per_instance", "seconds_per_instance"})
+    EXPECT_TRUE(s.contains(k)) << k;
+  EXPECT_EQ(s["verification"]["violations"].get<int64_t>(), 0);
+  r = test::run_lumen("--json counterfactual -q" + run + " --method polyjuice --codes negation,delete 'good bad good film'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Json::parse(r.output.substr(r.output.find('{')))["results"].size(), 1u);
+  r = test::run_lumen("counterfactual -q" + run + " --target nope 'good film'");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not a label of this run"), std::string::npos) << r.output;
+  r = test::run_lumen("counterfactual -q" + run + " --method polyjuice --codes restructure 'good film'");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not built yet"), std::string::npos) << r.output;
+  // An editor trained for another run's vocabulary.
+  r = test::run_lumen("train -q --data 'synthetic-keywords?n=300&length=8&seed=3' --out " + dir_->file("other") +
+                      " --embed-dim 16 --hidden 8 --epochs 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = test::run_lumen("counterfactual -q --run " + dir_->file("other") + " --editor " + dir_->file("run") + "/editor 'good film'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("another vocabulary"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace lumen

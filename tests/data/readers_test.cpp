@@ -214,3 +214,22 @@ TEST(Synthetic, WhereTaskAnswerIsTheLastPlaceOfThePersonAsked) {
 
 }  // namespace
 }  // namespace lumen::data
+
+namespace lumen::data {
+namespace {
+
+// Short keyword texts (length 4..8) used to write cue positions past the text's end (a crash).
+TEST(SyntheticKeywords, ShortTextsKeepTheirCuesInsideAndTheMajority) {
+  for (int64_t length : {4, 5, 6, 8}) {
+    const Dataset ds = load_dataset(parse_data_spec("synthetic-keywords?n=200&length=" + std::to_string(length)));
+    for (const auto* part : {&ds.train, &ds.dev, &ds.test})
+      for (const auto& e : *part) {
+        ASSERT_GE(e.tokens.size(), 1u) << length;
+        ASSERT_GE(e.rationale.size(), 1u) << length;
+        for (int64_t p : e.rationale) ASSERT_LT(p, static_cast<int64_t>(e.tokens.size())) << length;
+      }
+  }
+}
+
+}  // namespace
+}  // namespace lumen::data

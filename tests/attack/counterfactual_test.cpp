@@ -1,0 +1,135 @@
+// Counterfactuals with Lumen's editor on the keyword task (known rationale): MiCE reaches the
+// other label with small edits; Polyjuice's rule codes make exactly their edit; every reported
+// counterfactual passes the re-check; the editor refuses another run's vocabulary.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "attack/counterfactual.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "data/spec.h"
+#include "support/fixtures.h"
+#include "train/editor_trainer.h"
+#include "train/trainer.h"
+
+namespace lumen::attack {
+namespace {
+
+struct Setup {
+  data::Vocab vocab;
+  data::Dataset ds;
+  models::TextClassifier model{nullptr};
+  models::Editor editor;
+};
+
+Setup& setup() {
+  static Setup* s = [] {
+    auto* s = new Setup;
+    configure_threads(0);  // as lumen runs: one LibTorch / OpenBLAS thread, Lumen's own split
+    s->ds = data::load_dataset(data::parse_data_spec("synthetic-keywords?n=1500&length=16"));
+    std::vector<const std::vector<std::string>*> texts;
+    for (auto& e : s->ds.train) texts.push_back(&e.tokens);
+    s->vocab = data::Vocab::build(texts, 1);
+    torch::manual_seed(0);
+    models::ModelConfig c;
+    c.vocab_size = s->vocab.size();
+    c.embed_dim = 32;
+    c.hidden = 32;
+    s->model = models::TextClassifier(c);
+    train::TrainOptions to;
+    to.progress = false;
+    to.epochs = 10;
+    train::fit(s->model, data::EncodedSet::from(s->ds.train, s->vocab, false),
+               data::EncodedSet::from(s->ds.dev, s->vocab, false), to);
+    models::MaskedLmConfig mc;
+    mc.vocab_size = s->vocab.size();
+    mc.labels = 2;
+    mc.embed_dim = mc.model_dim = 32;
+    mc.ff_dim = 64;
+    mc.layers = 1;
+    mc.max_length = 64;
+    s->editor.model = models::MaskedLm(mc);
+    s->editor.vocab = s->vocab;
+    s->editor.label_names = s->ds.label_names;
+    train::EditorTrainOptions eo;
+    eo.epochs = 3;
+    eo.progress = false;
+    train::train_editor(s->editor.model, s->ds.train, s->ds.dev, s->vocab, eo);
+    return s;
+  }();
+  return *s;
+}
+
+TEST(Counterfactual, MiceReachesTheOtherLabelWithSmallEditsThatPassTheRecheck) {
+  auto& s = setup();
+  const std::vector<data::Example> ex(s.ds.test.begin(), s.ds.test.begin() + 60);
+  for (const char* method : {"mice", "crest", "polyjuice"}) {
+    CounterfactualOptions o;
+    o.method = method;
+    const auto results = generate_counterfactuals(s.model, s.editor, s.vocab, ex, o);
+    const Json sum = summarize_counterfactuals(s.model, s.vocab, results, ex, o);
+    RecordProperty(std::string("flip_rate_") + method, sum["flip_rate"].dump());
+    RecordProperty(std::string("minimality_") + method, sum["minimality_median"].dump());
+    EXPECT_EQ(sum["verification"]["violations"].get<int64_t>(), 0) << method << sum["verification"].dump();
+    EXPECT_GT(sum["verification"]["checked"].get<int64_t>(), 0) << method;
+    if (std::string(method) == "mice") {
+      EXPECT_GE(sum["flip_rate"].get<double>(), 0.9) << sum.dump();
+      EXPECT_LE(sum["minimality_median"].get<double>(), 0.2) << sum.dump();
+    }
+    for (const auto& r : results)
+      if (!r.flipped) EXPECT_FALSE(r.reason.empty());
+  }
+}
+
+TEST(Counterfactual, PolyjuiceRuleCodesMakeExactlyTheirEdit) {
+  auto& s = setup();
+  data::Example e;
+  e.tokens = {"the", "plot", "is", "good", "and", "all", "actors", "shine"};
+  e.label = 1;
+  CounterfactualOptions o;
+  o.method = "polyjuice";
+  o.keep = 50;
+  o.target = -1;
+  for (const std::string code : {"negation", "quantifier"}) {
+    o.codes = {code};
+    const auto r = generate_counterfactuals(s.model, s.editor, s.vocab, {e}, o)[0];
+    // Whether or not it flips this model, the candidates are the rule's: read them from the edits.
+    for (const auto& c : r.counterfactuals) {
+      ASSERT_EQ(c.edits.size(), 1u) << code;
+      if (code == "negation") {
+        EXPECT_EQ(c.edits[0].kind, perturb::EditKind::kInsert);
+        EXPECT_EQ(c.tokens[3], "not");
+      } else {
+        EXPECT_EQ(c.tokens[5], "some");
+      }
+    }
+  }
+  o.codes = {"restructure"};
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  CounterfactualOptions t;
+  t.target = 7;
+  EXPECT_THROW(generate_counterfactuals(s.model, s.editor, s.vocab, {e}, t), InvalidArgument);
+  data::Example empty;
+  empty.label = 0;
+  EXPECT_FALSE(generate_counterfactuals(s.model, s.editor, s.vocab, {empty}, {})[0].reason.empty());
+}
+
+TEST(Counterfactual, EditorRoundTripsAndRefusesAnotherVocabulary) {
+  auto& s = setup();
+  test::TempDir d;
+  models::save_editor(s.editor, d.file("editor"), {{"note", "test"}});
+  const models::Editor back = models::load_editor(d.file("editor"), &s.vocab);
+  EXPECT_EQ(back.vocab.size(), s.vocab.size());
+  data::Vocab other = data::Vocab::build({&s.ds.test[0].tokens}, 1);
+  EXPECT_THROW(models::load_editor(d.file("editor"), &other), ModelError);
+  EXPECT_THROW(models::load_editor(d.file("nothing")), IoError);
+}
+
+TEST(Counterfactual, DistancesAndBleu) {
+  EXPECT_EQ(word_distance({"a", "b", "c"}, {"a", "x", "c", "d"}), 2);
+  EXPECT_NEAR(bleu({"a", "b", "c", "d", "e"}, {{"a", "b", "c", "d", "e"}}), 1.0, 1e-12);
+  EXPECT_LT(bleu({"a", "b", "c", "d", "e"}, {{"v", "w", "x", "y", "z"}}), 0.1);
+}
+
+}  // namespace
+}  // namespace lumen::attack
