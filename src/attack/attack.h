@@ -10,6 +10,9 @@
 //                total edit distance <= 30
 //   hotflip      first-order gradient flips over the vocabulary (top candidates per step
 //                evaluated exactly); at most 2 words, cosine >= 0.8 in the model's embedding
+//   bae          deletion ranking; the editor's 50 fills of the masked word; part of speech;
+//                a word-share cap stands in for the sentence encoder
+//   bert-attack  <unk> ("[MASK]") ranking; the editor's 48 fills; at most 40% of the words
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -33,7 +36,8 @@ std::string to_string(Ranking r);
 Ranking parse_ranking(const std::string& s);
 
 // Where replacement words come from.
-enum class Transformation { kEmbedding, kWordNet, kChars, kGradient };
+// kEditor: the fills of Lumen's masked language model at the masked word (BAE, BERT-Attack).
+enum class Transformation { kEmbedding, kWordNet, kChars, kGradient, kEditor };
 std::string to_string(Transformation t);
 
 struct AttackOptions {
@@ -57,6 +61,8 @@ struct AttackOptions {
   std::string vectors;
   // WordNet's database directory (pwws; part-of-speech constraint).
   std::string wordnet_dir;
+  // The editor (`lumen train-editor`) for the masked-LM recipes; it must share the run's vocabulary.
+  std::string editor_dir;
   void validate() const;
   Json to_json() const;
 };

@@ -30,6 +30,7 @@ std::string to_string(Transformation t) {
     case Transformation::kWordNet: return "wordnet-synonyms";
     case Transformation::kChars: return "character-edits";
     case Transformation::kGradient: return "gradient-flips";
+    case Transformation::kEditor: return "editor-fills";
   }
   return "embedding-neighbours";
 }
@@ -43,7 +44,7 @@ std::string to_string(Status s) {
   return "skipped";
 }
 
-std::vector<std::string> recipe_names() { return {"textfooler", "pwws", "deepwordbug", "hotflip"}; }
+std::vector<std::string> recipe_names() { return {"textfooler", "pwws", "deepwordbug", "hotflip", "bae", "bert-attack"}; }
 
 AttackOptions recipe_options(const std::string& recipe) {
   AttackOptions o;
@@ -80,12 +81,29 @@ AttackOptions recipe_options(const std::string& recipe) {
     c.max_words = 2;
     c.min_cosine = 0.8;
     c.same_pos = true;
-  } else if (recipe == "bae" || recipe == "bert-attack" || recipe == "clare" || recipe == "semattack") {
-    throw InvalidArgument("attack: recipe '" + recipe +
-                          "' is not built yet (it needs Lumen's masked language model, `lumen train-editor`, or the "
-                          "embedding-space search); built: textfooler, pwws, deepwordbug, hotflip");
+  } else if (recipe == "bae") {
+    // Garg & Ramakrishnan 2020 (BAE-R): deletion importance, the masked LM's top 50 fills of the
+    // word, part of speech, sentence-encoder similarity (stand-in: at most 25% of the words).
+    o.ranking = Ranking::kDelete;
+    o.transformation = Transformation::kEditor;
+    o.candidates = 50;
+    c.same_pos = true;
+    c.max_word_share = 0.25;
+  } else if (recipe == "bert-attack") {
+    // Li et al. 2020: [MASK] importance (here <unk>), the masked LM's top 48 fills (whole words:
+    // the vocabulary has no subwords), at most 40% of the words, cosine >= 0.2.
+    o.ranking = Ranking::kUnk;
+    o.transformation = Transformation::kEditor;
+    o.candidates = 48;
+    c.max_word_share = 0.4;
+    c.min_cosine = 0.2;
+  } else if (recipe == "clare" || recipe == "semattack") {
+    throw InvalidArgument("attack: recipe '" + recipe + "' is not built yet (" +
+                          (recipe == "clare" ? "insertions and merges by the masked LM" : "the embedding-space search") +
+                          "); built: textfooler, pwws, deepwordbug, hotflip, bae, bert-attack");
   } else {
-    throw InvalidArgument("attack: unknown recipe '" + recipe + "'; choose textfooler, pwws, deepwordbug or hotflip");
+    throw InvalidArgument("attack: unknown recipe '" + recipe +
+                          "'; choose textfooler, pwws, deepwordbug, hotflip, bae or bert-attack");
   }
   return o;
 }
@@ -125,7 +143,8 @@ Json AttackOptions::to_json() const {
           {"batch", batch},
           {"seed", seed},
           {"evaluator", evaluator.to_json()},
-          {"vectors", vectors.empty() ? Json("model embedding") : Json(vectors)}};
+          {"vectors", vectors.empty() ? Json("model embedding") : Json(vectors)},
+          {"editor", editor_dir.empty() ? Json(nullptr) : Json(editor_dir)}};
 }
 
 Json AttackTimings::to_json() const {

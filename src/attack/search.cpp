@@ -27,6 +27,7 @@
 #include "data/word_vectors.h"
 #include "explain/common.h"
 #include "models/eval_guard.h"
+#include "models/masked_lm.h"
 #include "perturb/char_edits.h"
 #include "perturb/neighbours.h"
 #include "perturb/stop_words.h"
@@ -111,6 +112,10 @@ class Attacker {
       for (int64_t v = 4; v < vocab.size(); ++v) eligible[v] = perturb::has_letter(vocab.token(v));
       neighbours_ = perturb::build_neighbours(vec, eligible, o.transformation == Transformation::kEmbedding ? o.candidates : 1);
       has_neighbours_ = true;
+    }
+    if (o.transformation == Transformation::kEditor) {
+      if (o.editor_dir.empty()) throw InvalidArgument("attack: recipe " + o.recipe + " needs an editor (`lumen train-editor`)");
+      editor_ = std::make_unique<models::Editor>(models::load_editor(o.editor_dir, &vocab));
     }
     if (o.transformation == Transformation::kWordNet || o.constraints.same_pos)
       wordnet_ = std::make_unique<perturb::WordNet>(o.wordnet_dir.empty() ? perturb::WordNet::default_dir() : o.wordnet_dir);
@@ -244,6 +249,8 @@ class Attacker {
         raw.emplace_back(vocab_.id(r.word), r.word);
         if (static_cast<int64_t>(raw.size()) >= o_.candidates) break;
       }
+    } else if (o_.transformation == Transformation::kEditor) {
+      for (int64_t cid : editor_fills(s, t)) raw.emplace_back(cid, vocab_.token(cid));
     } else if (o_.transformation == Transformation::kChars) {
       Rng rng(o_.seed * 1000003 + static_cast<uint64_t>(s.result.index) * 7919 + static_cast<uint64_t>(t));
       const int64_t per = std::max<int64_t>(1, (o_.candidates + 3) / 4);
@@ -264,6 +271,32 @@ class Attacker {
       out.push_back({t, cid, w, has_neighbours_ ? neighbours_.cosine_of(id, cid) : 0.0});
     }
     timings_.constraints += since(t0);
+    return out;
+  }
+
+  // The editor's top fills (no label) of position t of s's current text, most probable first.
+  std::vector<int64_t> editor_fills(const State& s, int64_t t) {
+    const auto& c = editor_->model->config();
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(s.ids.size()), c.max_length - 2);
+    if (t >= n) return {};
+    at::Tensor ids = torch::zeros({1, n + 2}, torch::kInt64);
+    auto ip = ids.accessor<int64_t, 2>();
+    ip[0][0] = data::Vocab::kBos;
+    for (int64_t u = 0; u < n; ++u) ip[0][u + 1] = s.ids[u];
+    ip[0][n + 1] = data::Vocab::kEos;
+    ip[0][t + 1] = c.mask_id();
+    torch::NoGradGuard no_grad;
+    const auto t0 = Clock::now();
+    const at::Tensor h = editor_->model->hidden(ids, torch::tensor({n + 2}), torch::tensor({int64_t{-1}}))[0][t + 1];
+    at::Tensor logits = editor_->model->logits(h.unsqueeze(0))[0];
+    logits.narrow(0, 0, 4).fill_(-INFINITY);
+    const at::Tensor top = std::get<1>(logits.topk(std::min<int64_t>(o_.candidates + 1, logits.size(0))));
+    timings_.model += since(t0);
+    std::vector<int64_t> out;
+    for (int64_t k = 0; k < top.size(0); ++k) {
+      const int64_t id = top[k].item<int64_t>();
+      if (id != s.ids[t] && perturb::has_letter(vocab_.token(id))) out.push_back(id);
+    }
     return out;
   }
 
@@ -587,6 +620,7 @@ class Attacker {
   perturb::NeighbourTable neighbours_;
   bool has_neighbours_ = false;
   std::unique_ptr<perturb::WordNet> wordnet_;
+  std::unique_ptr<models::Editor> editor_;
   std::unique_ptr<perturb::Constraints> constraints_;
   std::map<const State*, std::vector<double>> saliency_;
   AttackTimings timings_;

@@ -16,7 +16,7 @@ namespace lumen::cli {
 
 void register_attack(CLI::App& app) {
   struct Options {
-    std::string run, recipe = "textfooler", data, split = "test", out, vectors, wordnet, ranking;
+    std::string run, recipe = "textfooler", data, split = "test", out, vectors, wordnet, ranking, editor;
     std::string protect;
     int64_t limit = 0, budget = -1, candidates = 0, batch = 64, max_length = 2000, max_words = -1;
     double max_share = -1, min_cosine = -1;
@@ -26,7 +26,7 @@ void register_attack(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("attack", "Adversarial examples: word-level attacks, every example re-checked");
   cmd->add_option("--run", o->run, "Run directory (or a model file inside one)")->required();
-  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip")->capture_default_str();
+  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack")->capture_default_str();
   cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Attack the first N examples only (0 = all)")->capture_default_str();
@@ -39,6 +39,7 @@ void register_attack(CLI::App& app) {
   cmd->add_option("--min-cosine", o->min_cosine, "Minimum word-vector cosine of a swap (0 = off; default: the recipe's)");
   cmd->add_option("--protect", o->protect, "Words never modified (comma-separated)");
   cmd->add_option("--vectors", o->vectors, "Word vectors (GloVe / word2vec text) for neighbours and cosines (default: the model's embedding)");
+  cmd->add_option("--editor", o->editor, "Editor directory for bae / bert-attack (default: RUN/editor)");
   cmd->add_option("--wordnet", o->wordnet, "WordNet database directory (default: $LUMEN_WORDNET or /usr/share/wordnet)");
   cmd->add_option("--max-length", o->max_length, "Skip texts longer than this many tokens")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples attacked together (their candidates share model passes)")->capture_default_str();
@@ -65,6 +66,8 @@ void register_attack(CLI::App& app) {
     a.evaluator.reuse = !o->plain;
     a.validate();
     models::Run run = models::load_run(o->run);
+    if (a.transformation == attack::Transformation::kEditor)
+      a.editor_dir = o->editor.empty() ? join_path(run.dir, "editor") : o->editor;
     data::Dataset ds = train::load_dataset_for_run(run, o->data);
     const auto& split = ds.split(data::parse_split(o->split));
     if (split.empty()) throw DataError("attack: the " + o->split + " split of " + ds.name + " is empty");

@@ -7,6 +7,7 @@
 #include "attack/verify.h"
 #include "cli/common.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/progress.h"
 #include "models/checkpoint.h"
 #include "train/train_run.h"
@@ -21,7 +22,7 @@ void register_augment(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("augment", "Adversarial examples of the training split as extra training data");
   cmd->add_option("--run", o->run, "Run directory (or a model file inside one)")->required();
-  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip")->capture_default_str();
+  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack")->capture_default_str();
   cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Attack the first N examples only (0 = all)")->capture_default_str();
@@ -35,6 +36,7 @@ void register_augment(CLI::App& app) {
     if (!w.empty()) warn(w);
     a.validate();
     models::Run run = models::load_run(o->run);
+    if (a.transformation == attack::Transformation::kEditor) a.editor_dir = join_path(run.dir, "editor");
     data::Dataset ds = train::load_dataset_for_run(run, o->data);
     const auto& split = ds.split(data::parse_split(o->split));
     if (split.empty()) throw DataError("augment: the " + o->split + " split of " + ds.name + " is empty");

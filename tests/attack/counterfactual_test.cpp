@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "attack/attack.h"
 #include "attack/counterfactual.h"
+#include "attack/verify.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "data/spec.h"
@@ -123,6 +125,36 @@ TEST(Counterfactual, EditorRoundTripsAndRefusesAnotherVocabulary) {
   data::Vocab other = data::Vocab::build({&s.ds.test[0].tokens}, 1);
   EXPECT_THROW(models::load_editor(d.file("editor"), &other), ModelError);
   EXPECT_THROW(models::load_editor(d.file("nothing")), IoError);
+}
+
+TEST(Counterfactual, MaskedLmAttacksEmitOnlyExamplesThatTheRecheckAccepts) {
+  auto& s = setup();
+  test::TempDir d;
+  models::save_editor(s.editor, d.file("editor"), {});
+  const std::vector<data::Example> ex(s.ds.test.begin(), s.ds.test.begin() + 60);
+  for (const char* name : {"bae", "bert-attack"}) {
+    AttackOptions o = recipe_options(name);
+    adapt_to_vectors(o, false);
+    o.editor_dir = d.file("editor");
+    const AttackRun run = run_attack(s.model, s.vocab, ex, o);
+    const VerifyReport v = verify_attacks(s.model, s.vocab, run, o, attack_vectors(s.model, s.vocab, o), false, ex);
+    const Json sum = summarize(run, o);
+    RecordProperty(std::string("success_") + name, sum["success_rate"].dump());
+    EXPECT_GT(sum["succeeded"].get<int64_t>(), 0) << name << sum.dump();
+    EXPECT_EQ(v.checked, sum["succeeded"].get<int64_t>()) << name;
+    EXPECT_TRUE(v.violations.empty()) << name << ": " << (v.violations.empty() ? "" : v.violations[0].what);
+  }
+  // An editor of another vocabulary is refused.
+  data::Vocab other = data::Vocab::build({&s.ds.test[0].tokens}, 1);
+  models::Editor wrong = s.editor;
+  wrong.vocab = other;
+  AttackOptions o = recipe_options("bae");
+  o.editor_dir = d.file("editor");
+  models::TextClassifier small(test::tiny_config("lstm", "additive", false));
+  models::ModelConfig c = small->config();
+  c.vocab_size = other.size();
+  models::TextClassifier m2(c);
+  EXPECT_THROW(run_attack(m2, other, ex, o), ModelError);
 }
 
 TEST(Counterfactual, DistancesAndBleu) {

@@ -63,7 +63,7 @@ TEST_F(AttackCli, WritesTypedRecordsTheSummaryAndAViewThatRenders) {
 
 TEST_F(AttackCli, WhatCannotRunEndsWithOneMessageAndExit2) {
   const std::string run = " --run " + dir_->file("run");
-  auto r = test::run_lumen("attack -q" + run + " --recipe bae --limit 5 --out " + dir_->file("bae"));
+  auto r = test::run_lumen("attack -q" + run + " --recipe clare --limit 5 --out " + dir_->file("bae"));
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("not built yet"), std::string::npos) << r.output;
   r = test::run_lumen("attack -q" + run + " --recipe nonsense --out " + dir_->file("x"));
