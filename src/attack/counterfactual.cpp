@@ -360,7 +360,8 @@ class Generator {
     return out;
   }
 
-  // Editor pseudo-perplexity (no label) of the positions within 5 of `changed` (a sorted list).
+  // Editor pseudo-perplexity (no label) of the positions within 5 of `changed` (at most 24 of
+  // them, evenly spread), one editor row per position.
   double local_pppl(const std::vector<int64_t>& ids, const std::vector<int64_t>& changed) {
     const auto& c = editor_.model->config();
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(ids.size()), c.max_length - 2);
@@ -368,6 +369,11 @@ class Generator {
     for (int64_t t : changed)
       for (int64_t u = std::max<int64_t>(0, t - 5); u <= std::min<int64_t>(n - 1, t + 5); ++u) pos.insert(u);
     if (pos.empty()) return NAN;
+    if (pos.size() > 24) {  // at most 24 positions, evenly spread (one editor row each)
+      const std::vector<int64_t> all(pos.begin(), pos.end());
+      pos.clear();
+      for (int64_t k = 0; k < 24; ++k) pos.insert(all[k * all.size() / 24]);
+    }
     const int64_t R = static_cast<int64_t>(pos.size());
     at::Tensor batch = torch::zeros({R, n + 2}, torch::kInt64);
     auto bp = batch.accessor<int64_t, 2>();
