@@ -103,4 +103,14 @@ VerifyReport verify_attacks(models::TextClassifier& model, const data::Vocab& vo
   return rep;
 }
 
+CheckedAttack attack_and_verify(models::TextClassifier& model, const data::Vocab& vocab,
+                                const std::vector<data::Example>& examples, const AttackOptions& options, bool pair,
+                                const std::function<void(int64_t)>& progress) {
+  CheckedAttack c;
+  c.run = run_attack(model, vocab, examples, options, progress);
+  const at::Tensor vectors = options.constraints.min_cosine > 0 ? attack_vectors(model, vocab, options) : at::Tensor();
+  c.check = verify_attacks(model, vocab, c.run, options, vectors, pair, examples);
+  return c;
+}
+
 }  // namespace lumen::attack

@@ -31,4 +31,13 @@ VerifyReport verify_attacks(models::TextClassifier& model, const data::Vocab& vo
                             const AttackOptions& options, const at::Tensor& vectors, bool pair,
                             const std::vector<data::Example>& examples);
 
+// The attack and its re-check together (what `lumen attack` and `lumen augment` run).
+struct CheckedAttack {
+  AttackRun run;
+  VerifyReport check;
+};
+CheckedAttack attack_and_verify(models::TextClassifier& model, const data::Vocab& vocab,
+                                const std::vector<data::Example>& examples, const AttackOptions& options, bool pair,
+                                const std::function<void(int64_t)>& progress = {});
+
 }  // namespace lumen::attack

@@ -77,13 +77,13 @@ void register_attack(CLI::App& app) {
     info("attacking " + std::to_string(n) + " " + o->split + " examples of " + ds.name + " with " + o->recipe);
     Progress bar("attack", static_cast<int64_t>(n), !globals().quiet && !globals().json);
     int64_t shown = 0;
-    const attack::AttackRun result = attack::run_attack(run.model, run.vocab, examples, a, [&](int64_t done) {
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, ds.pair, [&](int64_t done) {
       bar.advance(done - shown);
       shown = done;
     });
     bar.finish();
-    const at::Tensor vectors = a.constraints.min_cosine > 0 ? attack::attack_vectors(run.model, run.vocab, a) : at::Tensor();
-    const attack::VerifyReport check = attack::verify_attacks(run.model, run.vocab, result, a, vectors, ds.pair, examples);
+    const attack::AttackRun& result = checked.run;
+    const attack::VerifyReport& check = checked.check;
     Json summary = attack::summarize(result, a);
     summary["verification"] = check.to_json();
     summary["warnings"] = vector_warning.empty() ? Json::array() : Json::array({vector_warning});

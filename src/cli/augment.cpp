@@ -44,13 +44,13 @@ void register_augment(CLI::App& app) {
     const std::vector<data::Example> examples(split.begin(), split.begin() + n);
     Progress bar("augment", static_cast<int64_t>(n), !globals().quiet && !globals().json);
     int64_t shown = 0;
-    const attack::AttackRun result = attack::run_attack(run.model, run.vocab, examples, a, [&](int64_t done) {
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, ds.pair, [&](int64_t done) {
       bar.advance(done - shown);
       shown = done;
     });
     bar.finish();
-    const at::Tensor vectors = a.constraints.min_cosine > 0 ? attack::attack_vectors(run.model, run.vocab, a) : at::Tensor();
-    const attack::VerifyReport check = attack::verify_attacks(run.model, run.vocab, result, a, vectors, ds.pair, examples);
+    const attack::AttackRun& result = checked.run;
+    const attack::VerifyReport& check = checked.check;
     if (!check.violations.empty())
       throw ModelError("augment: " + std::to_string(check.violations.size()) + " adversarial examples fail the re-check (first: #" +
                        std::to_string(check.violations[0].index) + " " + check.violations[0].what + "); nothing written");
