@@ -68,16 +68,14 @@ void register_attack(CLI::App& app) {
     models::Run run = models::load_run(o->run);
     if (a.transformation == attack::Transformation::kEditor)
       a.editor_dir = o->editor.empty() ? join_path(run.dir, "editor") : o->editor;
-    data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const auto& split = ds.split(data::parse_split(o->split));
-    if (split.empty()) throw DataError("attack: the " + o->split + " split of " + ds.name + " is empty");
-    const size_t n = o->limit > 0 ? std::min<size_t>(split.size(), o->limit) : split.size();
-    const std::vector<data::Example> examples(split.begin(), split.begin() + n);
+    bool pair = false;
+    const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "attack", &pair);
+    const size_t n = examples.size();
     const std::string out = o->out.empty() ? join_path(run.dir, "attack-" + o->recipe) : o->out;
-    info("attacking " + std::to_string(n) + " " + o->split + " examples of " + ds.name + " with " + o->recipe);
+    info("attacking " + std::to_string(n) + " " + o->split + " examples of " + run.data_spec + " with " + o->recipe);
     Progress bar("attack", static_cast<int64_t>(n), !globals().quiet && !globals().json);
     int64_t shown = 0;
-    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, ds.pair, [&](int64_t done) {
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, [&](int64_t done) {
       bar.advance(done - shown);
       shown = done;
     });
@@ -88,7 +86,7 @@ void register_attack(CLI::App& app) {
     summary["verification"] = check.to_json();
     summary["warnings"] = vector_warning.empty() ? Json::array() : Json::array({vector_warning});
     summary["run"] = run.dir;
-    summary["data"] = ds.name;
+    summary["data"] = o->data.empty() ? run.data_spec : o->data;
     summary["split"] = o->split;
     summary["label_names"] = run.label_names;
     Json records = Json::array();

@@ -37,14 +37,12 @@ void register_augment(CLI::App& app) {
     a.validate();
     models::Run run = models::load_run(o->run);
     if (a.transformation == attack::Transformation::kEditor) a.editor_dir = join_path(run.dir, "editor");
-    data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const auto& split = ds.split(data::parse_split(o->split));
-    if (split.empty()) throw DataError("augment: the " + o->split + " split of " + ds.name + " is empty");
-    const size_t n = o->limit > 0 ? std::min<size_t>(split.size(), o->limit) : split.size();
-    const std::vector<data::Example> examples(split.begin(), split.begin() + n);
+    bool pair = false;
+    const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "augment", &pair);
+    const size_t n = examples.size();
     Progress bar("augment", static_cast<int64_t>(n), !globals().quiet && !globals().json);
     int64_t shown = 0;
-    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, ds.pair, [&](int64_t done) {
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, [&](int64_t done) {
       bar.advance(done - shown);
       shown = done;
     });

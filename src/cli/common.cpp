@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/runtime.h"
+#include "train/train_run.h"
 
 namespace lumen::cli {
 
@@ -68,6 +69,16 @@ std::vector<std::string> split_list(const std::string& s) {
     }
   }
   return out;
+}
+
+std::vector<data::Example> split_examples(const models::Run& run, const std::string& spec, const std::string& split,
+                                          int64_t limit, const std::string& command, bool* pair) {
+  data::Dataset ds = train::load_dataset_for_run(run, spec == "run" ? "" : spec);
+  const auto& part = ds.split(data::parse_split(split));
+  if (part.empty()) throw DataError(command + ": the " + split + " split of " + ds.name + " is empty");
+  if (pair) *pair = ds.pair;
+  const size_t n = limit > 0 ? std::min<size_t>(part.size(), limit) : part.size();
+  return std::vector<data::Example>(part.begin(), part.begin() + n);
 }
 
 }  // namespace lumen::cli

@@ -37,6 +37,12 @@ void print_json(const Json& j);
 std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,
                                                const std::string& command);
 
+// The first `limit` examples (0 = all) of a split of `spec` (empty or "run": the run's own data),
+// tokenized as the run was; DataError naming `command` for an empty split. `pair` receives
+// whether the data are text pairs.
+std::vector<data::Example> split_examples(const models::Run& run, const std::string& spec, const std::string& split,
+                                          int64_t limit, const std::string& command, bool* pair = nullptr);
+
 // "a,b,,c" -> {"a", "b", "c"} (empty items dropped).
 std::vector<std::string> split_list(const std::string& s);
 

@@ -55,11 +55,7 @@ void register_counterfactual(CLI::App& app) {
     if (!o->texts.empty() && !o->data.empty()) throw InvalidArgument("counterfactual: give texts or --data, not both");
     std::vector<data::Example> examples;
     if (!o->data.empty()) {
-      data::Dataset ds = train::load_dataset_for_run(run, o->data == "run" ? "" : o->data);
-      const auto& split = ds.split(data::parse_split(o->split));
-      if (split.empty()) throw DataError("counterfactual: the " + o->split + " split of " + ds.name + " is empty");
-      const size_t n = o->limit > 0 ? std::min<size_t>(split.size(), o->limit) : split.size();
-      examples.assign(split.begin(), split.begin() + n);
+      examples = split_examples(run, o->data, o->split, o->limit, "counterfactual");
     } else {
       std::vector<std::string> texts = o->texts;
       if (texts.empty())
