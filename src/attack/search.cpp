@@ -13,18 +13,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
-#include <sstream>
 
 #include "attack/attack.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/batch.h"
-#include "data/word_vectors.h"
 #include "explain/common.h"
 #include "models/eval_guard.h"
 #include "models/masked_lm.h"
@@ -78,26 +75,6 @@ std::vector<double> row(const at::Tensor& probs, int64_t r) {
   return std::vector<double>(p, p + C);
 }
 
-// Word vectors for the vocabulary from a GloVe / word2vec file (dimension read from the file).
-at::Tensor vectors_from_file(const std::string& path, const data::Vocab& vocab) {
-  std::ifstream in(path);
-  if (!in) throw IoError("attack: cannot read word vectors " + path);
-  std::string line;
-  std::getline(in, line);
-  std::istringstream ls(line);
-  std::vector<std::string> fields;
-  for (std::string f; ls >> f;) fields.push_back(f);
-  if (fields.size() < 2) throw DataError(path + ":1: not a word-vector file");
-  const int64_t dim = fields.size() == 2 ? std::stoll(fields[1]) : static_cast<int64_t>(fields.size()) - 1;
-  at::Tensor w = torch::zeros({vocab.size(), dim}, torch::kFloat);
-  const auto report = data::load_word_vectors(path, vocab, w);
-  if (report.covered == 0) throw DataError("attack: no word of the run's vocabulary has a vector in " + path);
-  return w;
-}
-
-}  // namespace
-at::Tensor attack_vectors(models::TextClassifier& model, const data::Vocab& vocab, const AttackOptions& options);
-namespace {
 
 class Attacker {
  public:
@@ -198,6 +175,13 @@ class Attacker {
     timings_.passes += st.passes;
     timings_.variants += st.variants;
     return p;
+  }
+
+  // State s (row r of the current group) with position t replaced by token `id`.
+  static perturb::Variant swapped(int64_t r, const State& s, int64_t t, int64_t id) {
+    perturb::Variant v{r, s.ids, s.ids_b};
+    v.a[t] = id;
+    return v;
   }
 
   std::vector<State*> active(std::vector<State>& states) {
@@ -423,9 +407,7 @@ class Attacker {
         }
         if (static_cast<int64_t>(c.size()) > room) c.resize(room);
         for (auto& x : c) {
-          perturb::Variant v{static_cast<int64_t>(r), s.ids, s.ids_b};
-          v.a[x.position] = x.id;
-          vs.push_back(std::move(v));
+          vs.push_back(swapped(static_cast<int64_t>(r), s, x.position, x.id));
           cands.push_back(std::move(x));
         }
       }
@@ -473,9 +455,7 @@ class Attacker {
         for (auto& c : candidates(s, t)) {
           if (s.remaining_queries(o_) <= mine) break;
           ++mine;
-          perturb::Variant v{static_cast<int64_t>(r), s.ids, s.ids_b};
-          v.a[t] = c.id;
-          vs.push_back(std::move(v));
+          vs.push_back(swapped(static_cast<int64_t>(r), s, t, c.id));
           cands.push_back(std::move(c));
         }
     }
@@ -530,9 +510,7 @@ class Attacker {
           continue;
         }
         const Candidate c = s.pwws_best[s.next++];
-        perturb::Variant v{static_cast<int64_t>(r), s.ids, s.ids_b};
-        v.a[c.position] = c.id;
-        step.push_back(std::move(v));
+        step.push_back(swapped(static_cast<int64_t>(r), s, c.position, c.id));
         chosen.push_back(c);
       }
       if (step.empty()) continue;
@@ -582,9 +560,7 @@ class Attacker {
           const int64_t t = ip[k] / V, w = ip[k] % V;
           const std::string& word = vocab_.token(w);
           if (!perturb::has_letter(word) || !constraints_->swap_allowed(s.result.original[t], s.ids[t], word, w)) continue;
-          perturb::Variant v{static_cast<int64_t>(r), s.ids, s.ids_b};
-          v.a[t] = w;
-          vs.push_back(std::move(v));
+          vs.push_back(swapped(static_cast<int64_t>(r), s, t, w));
           cands.push_back({t, w, word, neighbours_.cosine_of(s.ids[t], w)});
           ++taken;
         }
@@ -629,10 +605,6 @@ class Attacker {
 
 }  // namespace
 
-at::Tensor attack_vectors(models::TextClassifier& model, const data::Vocab& vocab, const AttackOptions& options) {
-  return options.vectors.empty() ? model->embedding->weight.detach().to(torch::kFloat).contiguous()
-                                 : vectors_from_file(options.vectors, vocab);
-}
 
 AttackRun run_attack(models::TextClassifier& model, const data::Vocab& vocab, const std::vector<data::Example>& examples,
                      const AttackOptions& options, const std::function<void(int64_t)>& progress) {

@@ -74,11 +74,7 @@ void register_attack(CLI::App& app) {
     const std::string out = o->out.empty() ? join_path(run.dir, "attack-" + o->recipe) : o->out;
     info("attacking " + std::to_string(n) + " " + o->split + " examples of " + run.data_spec + " with " + o->recipe);
     Progress bar("attack", static_cast<int64_t>(n), !globals().quiet && !globals().json);
-    int64_t shown = 0;
-    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, [&](int64_t done) {
-      bar.advance(done - shown);
-      shown = done;
-    });
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, advance_to(bar));
     bar.finish();
     const attack::AttackRun& result = checked.run;
     const attack::VerifyReport& check = checked.check;

@@ -41,11 +41,7 @@ void register_augment(CLI::App& app) {
     const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "augment", &pair);
     const size_t n = examples.size();
     Progress bar("augment", static_cast<int64_t>(n), !globals().quiet && !globals().json);
-    int64_t shown = 0;
-    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, [&](int64_t done) {
-      bar.advance(done - shown);
-      shown = done;
-    });
+    const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, advance_to(bar));
     bar.finish();
     const attack::AttackRun& result = checked.run;
     const attack::VerifyReport& check = checked.check;

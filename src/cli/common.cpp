@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include <iostream>
+#include <memory>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -79,6 +80,14 @@ std::vector<data::Example> split_examples(const models::Run& run, const std::str
   if (pair) *pair = ds.pair;
   const size_t n = limit > 0 ? std::min<size_t>(part.size(), limit) : part.size();
   return std::vector<data::Example>(part.begin(), part.begin() + n);
+}
+
+std::function<void(int64_t)> advance_to(Progress& bar) {
+  auto shown = std::make_shared<int64_t>(0);
+  return [&bar, shown](int64_t done) {
+    bar.advance(done - *shown);
+    *shown = done;
+  };
 }
 
 }  // namespace lumen::cli

@@ -2,9 +2,11 @@
 // Usage errors exit 2, runtime errors (bad data, missing files, broken checkpoints) exit 1.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "data/example.h"
 #include "models/checkpoint.h"
 
@@ -42,6 +44,9 @@ std::vector<data::Example> examples_from_texts(const models::Run& run, const std
 // whether the data are text pairs.
 std::vector<data::Example> split_examples(const models::Run& run, const std::string& spec, const std::string& split,
                                           int64_t limit, const std::string& command, bool* pair = nullptr);
+
+// A callback for the library's "n units done so far" progress that advances `bar`.
+std::function<void(int64_t)> advance_to(Progress& bar);
 
 // "a,b,,c" -> {"a", "b", "c"} (empty items dropped).
 std::vector<std::string> split_list(const std::string& s);
