@@ -13,7 +13,13 @@
 //   bae          deletion ranking; the editor's 50 fills of the masked word; part of speech;
 //                a word-share cap stands in for the sentence encoder
 //   bert-attack  <unk> ("[MASK]") ranking; the editor's 48 fills; at most 40% of the words
+//   clare        the editor's replace / insert / merge (50 fills each, least confidence per
+//                action), every (position, action) scored once and applied best first
+//   semattack    an embedding perturbation optimised against the true class, projected onto
+//                the words of the semantic spaces (synonyms, neighbours, typos)
+//   alzantot     the genetic search over 8 embedding neighbours (Alzantot et al. 2018)
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,15 +43,54 @@ Ranking parse_ranking(const std::string& s);
 
 // Where replacement words come from.
 // kEditor: the fills of Lumen's masked language model at the masked word (BAE, BERT-Attack).
-enum class Transformation { kEmbedding, kWordNet, kChars, kGradient, kEditor };
+// kEditorActions: CLARE's replace, insert and merge, each filled by the masked language model.
+// kSemantic: SemAttack's semantic spaces (WordNet synonyms, embedding neighbours, typos in the
+// vocabulary), reached by optimising a perturbation of the embeddings and projecting it.
+enum class Transformation { kEmbedding, kWordNet, kChars, kGradient, kEditor, kEditorActions, kSemantic };
 std::string to_string(Transformation t);
+
+// How candidates are searched. kGreedy: the recipe's own greedy search (word importance, PWWS's
+// order, HotFlip's gradient steps, CLARE's action order, SemAttack's projections). kBeam:
+// TextAttack's BeamSearch, every candidate at every position of every beam text each step, the
+// `beam_width` best kept (width 1 = its GreedySearch). kGenetic: Alzantot et al. 2018's
+// population search.
+enum class Search { kGreedy, kBeam, kGenetic };
+std::string to_string(Search s);
+Search parse_search(const std::string& s);
 
 struct AttackOptions {
   // textfooler | pwws | deepwordbug | hotflip: sets the fields below (recipe_options).
   std::string recipe = "textfooler";
   Ranking ranking = Ranking::kDelete;
   Transformation transformation = Transformation::kEmbedding;
+  Search search = Search::kGreedy;
   perturb::ConstraintOptions constraints;
+  // Beam search: texts kept per step.
+  int64_t beam_width = 4;
+  // Genetic search (TextAttack's AlzantotGeneticAlgorithm defaults): population, generations,
+  // and the softmax temperature of parent selection by fitness (1 - p(true class)).
+  int64_t population = 60;
+  int64_t generations = 20;
+  double temperature = 0.3;
+  // Fluency under the editor: the editor's pseudo-perplexity of the words within 2 of every
+  // change in the perturbed text over the same of the original (at most 24 positions each) may
+  // be at most this; 0 = off. Needs the editor. Checked on the best candidates first, re-checked
+  // on every emitted example.
+  double max_fluency_ratio = 0;
+  // CLARE: the editor's least probability of a fill (TextAttack's min_confidence) per action;
+  // actions are scored at the `clare_positions` most important positions (deletion score; 0 =
+  // every position) with each action's `clare_score_fills` most probable fills, then applied
+  // with all `candidates` fills.
+  double min_fill_replace = 5e-4, min_fill_insert = 0.0, min_fill_merge = 5e-3;
+  int64_t clare_positions = 20;
+  int64_t clare_score_fills = 10;
+  // SemAttack: optimisation steps of the embedding perturbation (Adam), its step size relative
+  // to the mean embedding norm, the weight of its squared norm, and how often it is projected
+  // onto real words and evaluated.
+  int64_t sem_steps = 40;
+  double sem_step_size = 0.1;
+  double sem_norm_weight = 0.05;
+  int64_t sem_project_every = 5;
   // Candidate replacements per position (neighbours, synonyms, character edits, flips).
   int64_t candidates = 50;
   // Model queries per example (every evaluated variant counts, the original included); -1 = no
@@ -71,6 +116,8 @@ struct AttackOptions {
 // names the recipes that need Lumen's masked language model (not built yet).
 AttackOptions recipe_options(const std::string& recipe);
 std::vector<std::string> recipe_names();
+// Whether the options need the editor (masked-LM transformations, the fluency constraint).
+bool needs_editor(const AttackOptions& o);
 
 // The recipes' cosine thresholds are those of their papers, meant for synonym-tuned vectors
 // (counter-fitted GloVe). A task model's own embedding does not place synonyms together
@@ -93,6 +140,8 @@ struct AttackResult {
   int64_t original_prediction = -1, perturbed_prediction = -1;
   int64_t queries = 0;
   double seconds = 0;
+  // max_fluency_ratio set: the perturbed text's fluency ratio (NaN otherwise).
+  double fluency_ratio = NAN;
   // Positions of the example's known rationale (synthetic tasks), to measure where attacks act.
   std::vector<int64_t> rationale;
   int64_t words_changed() const { return static_cast<int64_t>(edits.size()); }

@@ -322,9 +322,27 @@ class Generator {
           for (auto& c : infill(seq, w, target, code))
             if (c.ids != ids_) cands.push_back(std::move(c));
         }
+      } else if (code == "restructure") {
+        // The phrase around an important word (3 tokens) rewritten by the editor one word
+        // shorter and one word longer: its structure changes, not only its words.
+        for (size_t i = 0; i < std::min<size_t>(content.size(), 3); ++i) {
+          const int64_t t = content[i];
+          const int64_t lo = std::max<int64_t>(0, t - 1), hi = std::min<int64_t>(n - 1, t + 1), len = hi - lo + 1;
+          for (const int64_t m : {len - 1, len + 1}) {
+            if (m < 1) continue;
+            std::vector<int64_t> seq(ids_.begin(), ids_.begin() + lo);
+            std::vector<std::string> w(words_.begin(), words_.begin() + lo);
+            seq.insert(seq.end(), m, kMask);
+            w.insert(w.end(), m, "<mask>");
+            seq.insert(seq.end(), ids_.begin() + hi + 1, ids_.end());
+            w.insert(w.end(), words_.begin() + hi + 1, words_.end());
+            for (auto& c : infill(seq, w, target, code))
+              if (c.ids != ids_) cands.push_back(std::move(c));
+          }
+        }
       } else {
         throw InvalidArgument("counterfactual: control code '" + code +
-                              "' is not built; built: negation, quantifier, shuffle, delete, lexical, resemantic, insert");
+                              "' is not built; built: negation, quantifier, shuffle, delete, lexical, resemantic, insert, restructure");
       }
     }
     collect(cands, target, found);
@@ -457,7 +475,7 @@ class Generator {
 }  // namespace
 
 std::vector<std::string> polyjuice_codes() {
-  return {"negation", "quantifier", "shuffle", "delete", "lexical", "resemantic", "insert"};
+  return {"negation", "quantifier", "shuffle", "delete", "lexical", "resemantic", "insert", "restructure"};
 }
 
 void CounterfactualOptions::validate() const {
@@ -470,9 +488,8 @@ void CounterfactualOptions::validate() const {
   const auto built = polyjuice_codes();
   for (const auto& c : codes)
     if (std::find(built.begin(), built.end(), c) == built.end())
-      throw InvalidArgument("counterfactual: control code '" + c + "' is " +
-                            (c == "restructure" ? "not built yet (it needs a sequence-to-sequence generator)" : "unknown") +
-                            "; built: negation, quantifier, shuffle, delete, lexical, resemantic, insert");
+      throw InvalidArgument("counterfactual: control code '" + c +
+                            "' is unknown; built: negation, quantifier, shuffle, delete, lexical, resemantic, insert, restructure");
 }
 
 Json CounterfactualOptions::to_json() const {

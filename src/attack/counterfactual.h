@@ -3,8 +3,8 @@
 //              toward the target, infill them with the label-conditioned editor, binary search
 //              over the masked share (up to 55%), beam search over edit rounds.
 //   polyjuice  Polyjuice's control codes (Wu et al. 2021): negation, quantifier, shuffle and
-//              delete by exact rules; lexical, resemantic and insert by the editor; restructure
-//              is not built (it needs a sequence-to-sequence generator). Blanks go where the
+//              delete by exact rules; lexical, resemantic, insert and restructure (a phrase
+//              rewritten one word shorter or longer) by the editor. Blanks go where the
 //              attribution is largest (the survey: perturb by token importance).
 //   crest      CREST-style (Treviso et al. 2023): a sparse rationale (the top `sparsity` share of
 //              the attribution, contiguous spans) decides where the editor rewrites; the sparsity

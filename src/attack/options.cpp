@@ -31,8 +31,26 @@ std::string to_string(Transformation t) {
     case Transformation::kChars: return "character-edits";
     case Transformation::kGradient: return "gradient-flips";
     case Transformation::kEditor: return "editor-fills";
+    case Transformation::kEditorActions: return "editor-replace-insert-merge";
+    case Transformation::kSemantic: return "semantic-spaces";
   }
   return "embedding-neighbours";
+}
+
+std::string to_string(Search s) {
+  switch (s) {
+    case Search::kGreedy: return "greedy";
+    case Search::kBeam: return "beam";
+    case Search::kGenetic: return "genetic";
+  }
+  return "greedy";
+}
+
+Search parse_search(const std::string& s) {
+  if (s == "greedy") return Search::kGreedy;
+  if (s == "beam") return Search::kBeam;
+  if (s == "genetic") return Search::kGenetic;
+  throw InvalidArgument("attack: search must be greedy, beam or genetic; got '" + s + "'");
 }
 
 std::string to_string(Status s) {
@@ -44,7 +62,14 @@ std::string to_string(Status s) {
   return "skipped";
 }
 
-std::vector<std::string> recipe_names() { return {"textfooler", "pwws", "deepwordbug", "hotflip", "bae", "bert-attack"}; }
+std::vector<std::string> recipe_names() {
+  return {"textfooler", "pwws", "deepwordbug", "hotflip", "bae", "bert-attack", "clare", "semattack", "alzantot"};
+}
+
+bool needs_editor(const AttackOptions& o) {
+  return o.transformation == Transformation::kEditor || o.transformation == Transformation::kEditorActions ||
+         o.max_fluency_ratio > 0;
+}
 
 AttackOptions recipe_options(const std::string& recipe) {
   AttackOptions o;
@@ -97,13 +122,34 @@ AttackOptions recipe_options(const std::string& recipe) {
     o.candidates = 48;
     c.max_word_share = 0.4;
     c.min_cosine = 0.2;
-  } else if (recipe == "clare" || recipe == "semattack") {
-    throw InvalidArgument("attack: recipe '" + recipe + "' is not built yet (" +
-                          (recipe == "clare" ? "insertions and merges by the masked LM" : "the embedding-space search") +
-                          "); built: textfooler, pwws, deepwordbug, hotflip, bae, bert-attack");
+  } else if (recipe == "clare") {
+    // Li et al. 2021 (TextAttack's CLARE2020): the masked LM's replace, insert and merge, 50
+    // fills each above a least confidence (5e-4, 0, 5e-3); stop words; sentence-encoder
+    // similarity >= 0.7 (stand-in: at most 25% of the words change).
+    o.ranking = Ranking::kDelete;
+    o.transformation = Transformation::kEditorActions;
+    o.candidates = 50;
+    c.max_word_share = 0.25;
+  } else if (recipe == "semattack") {
+    // Wang et al. 2022: an embedding perturbation optimised against the true class, projected
+    // onto the words of its semantic spaces; at most 20% of the words change.
+    o.ranking = Ranking::kGradient;
+    o.transformation = Transformation::kSemantic;
+    o.candidates = 30;
+    c.max_word_share = 0.2;
+  } else if (recipe == "alzantot") {
+    // Alzantot et al. 2018 (TextAttack's recipe): the genetic search over 8 embedding
+    // neighbours with cosine >= 0.5 (the word-vector distance), at most 20% of the words; its
+    // Google language model is not available (the fluency constraint under the editor can stand in).
+    o.ranking = Ranking::kDelete;
+    o.transformation = Transformation::kEmbedding;
+    o.search = Search::kGenetic;
+    o.candidates = 8;
+    c.min_cosine = 0.5;
+    c.max_word_share = 0.2;
   } else {
     throw InvalidArgument("attack: unknown recipe '" + recipe +
-                          "'; choose textfooler, pwws, deepwordbug, hotflip, bae or bert-attack");
+                          "'; choose textfooler, pwws, deepwordbug, hotflip, bae, bert-attack, clare, semattack or alzantot");
   }
   return o;
 }
@@ -130,12 +176,39 @@ void AttackOptions::validate() const {
     throw InvalidArgument("attack: gradient flips choose their own positions (ranking gradient)");
   if (ranking == Ranking::kPwws && transformation == Transformation::kGradient)
     throw InvalidArgument("attack: the pwws order needs a candidate list per position");
+  if (search != Search::kGreedy &&
+      (transformation == Transformation::kGradient || transformation == Transformation::kSemantic))
+    throw InvalidArgument("attack: " + recipe + " has its own search (" + to_string(transformation) +
+                          "); beam and genetic searches take candidate lists");
+  if (search == Search::kGenetic && transformation == Transformation::kEditorActions)
+    throw InvalidArgument("attack: the genetic search crosses over replacements; clare's insertions and merges need greedy or beam");
+  if (beam_width < 1) throw InvalidArgument("attack: the beam width must be at least 1");
+  if (population < 2) throw InvalidArgument("attack: the population must be at least 2");
+  if (generations < 1) throw InvalidArgument("attack: generations must be at least 1");
+  if (!(temperature > 0)) throw InvalidArgument("attack: the temperature must be positive");
+  if (max_fluency_ratio < 0 || !std::isfinite(max_fluency_ratio))
+    throw InvalidArgument("attack: the fluency ratio must be positive (0 = off)");
+  for (double f : {min_fill_replace, min_fill_insert, min_fill_merge})
+    if (f < 0 || f >= 1) throw InvalidArgument("attack: a least fill confidence must be in [0, 1)");
+  if (clare_positions < 0 || clare_score_fills < 1)
+    throw InvalidArgument("attack: clare needs positions >= 0 (0 = all) and at least one scoring fill");
+  if (sem_steps < 1 || sem_project_every < 1 || !(sem_step_size > 0) || sem_norm_weight < 0)
+    throw InvalidArgument("attack: semattack needs steps >= 1, a positive step size and a weight >= 0");
 }
 
 Json AttackOptions::to_json() const {
   return {{"recipe", recipe},
           {"ranking", to_string(ranking)},
           {"transformation", to_string(transformation)},
+          {"search", to_string(search)},
+          {"beam_width", beam_width},
+          {"genetic", {{"population", population}, {"generations", generations}, {"temperature", temperature}}},
+          {"max_fluency_ratio", max_fluency_ratio > 0 ? Json(max_fluency_ratio) : Json(nullptr)},
+          {"clare", {{"min_fill", {{"replace", min_fill_replace}, {"insert", min_fill_insert}, {"merge", min_fill_merge}}},
+                     {"positions", clare_positions},
+                     {"score_fills", clare_score_fills}}},
+          {"semattack", {{"steps", sem_steps}, {"step_size", sem_step_size}, {"norm_weight", sem_norm_weight},
+                         {"project_every", sem_project_every}}},
           {"constraints", constraints.to_json()},
           {"candidates", candidates},
           {"query_budget", query_budget < 0 ? Json(nullptr) : Json(query_budget)},

@@ -24,8 +24,18 @@ Json AttackResult::to_json(const std::vector<std::string>& label_names) const {
   Json edits_json = Json::array();
   for (const auto& e : edits) {
     Json j = e.to_json();
-    j["original"] = e.position < static_cast<int64_t>(original.size()) ? original[e.position] : "";
-    j["replacement"] = e.position < static_cast<int64_t>(perturbed.size()) ? perturbed[e.position] : "";
+    const bool insert = e.kind == perturb::EditKind::kInsert;
+    j["original"] = !insert && e.position < static_cast<int64_t>(original.size()) ? original[e.position] : "";
+    // Where the edit's word lands in the perturbed text (one insertion per position at most).
+    int64_t at = e.position;
+    for (const auto& o : edits) {
+      if (o.kind == perturb::EditKind::kInsert && (o.position < e.position || (!insert && o.position == e.position))) ++at;
+      if (o.kind == perturb::EditKind::kDelete && o.position < e.position) --at;
+    }
+    j["replacement"] = e.kind != perturb::EditKind::kDelete && at >= 0 && at < static_cast<int64_t>(perturbed.size())
+                           ? perturbed[at]
+                           : "";
+    if (e.kind != perturb::EditKind::kDelete) j["perturbed_position"] = at;
     edits_json.push_back(j);
   }
   Json j{{"index", index},
@@ -44,12 +54,13 @@ Json AttackResult::to_json(const std::vector<std::string>& label_names) const {
     j["perturbed_word_share"] = original.empty() ? 0.0 : static_cast<double>(edits.size()) / original.size();
   }
   if (!rationale.empty()) j["rationale"] = rationale;
+  if (std::isfinite(fluency_ratio)) j["fluency_ratio"] = fluency_ratio;
   return j;
 }
 
 Json summarize(const AttackRun& run, const AttackOptions& options) {
   int64_t ok = 0, failed = 0, skipped = 0;
-  std::vector<double> share, words, queries;
+  std::vector<double> share, words, queries, fluency;
   int64_t on_rationale = 0, changed_with_rationale = 0;
   for (const auto& r : run.results) {
     words.push_back(static_cast<double>(r.original.size()));
@@ -63,6 +74,7 @@ Json summarize(const AttackRun& run, const AttackOptions& options) {
       continue;
     }
     ++ok;
+    if (std::isfinite(r.fluency_ratio)) fluency.push_back(r.fluency_ratio);
     share.push_back(100.0 * static_cast<double>(r.edits.size()) / std::max<size_t>(1, r.original.size()));
     if (!r.rationale.empty())
       for (const auto& e : r.edits) {
@@ -94,6 +106,7 @@ Json summarize(const AttackRun& run, const AttackOptions& options) {
            {"queries_per_example", "succeeded + failed (skipped examples excluded)"}}},
          {"timings", run.timings.to_json()},
          {"examples_per_second", run.timings.total > 0 ? Json(total / run.timings.total) : Json(nullptr)}};
+  if (!fluency.empty()) s["fluency_ratio_mean"] = mean(fluency);
   if (changed_with_rationale > 0)
     s["rationale"] = {{"changed_words", changed_with_rationale},
                       {"on_rationale", on_rationale},

@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "data/batch.h"
+#include "models/masked_lm.h"
 #include "models/eval_guard.h"
 #include "perturb/char_edits.h"
 #include "perturb/stop_words.h"
@@ -25,6 +27,33 @@ double cosine(const at::Tensor& vectors, int64_t a, int64_t b) {
   const double nx = x.norm().item<double>(), ny = y.norm().item<double>();
   return nx > 0 && ny > 0 ? (x * y).sum().item<double>() / (nx * ny) : 0.0;
 }
+// The editor's mean negative log-likelihood of the positions within 2 of `centres` (at most 24,
+// evenly spread, inside the editor's window), each masked in its own forward pass; NaN if none.
+double pseudo_nll(models::Editor& editor, const std::vector<int64_t>& ids, const std::vector<int64_t>& centres) {
+  const auto& cfg = editor.model->config();
+  const int64_t n = static_cast<int64_t>(ids.size()), m = std::min<int64_t>(n, cfg.max_length - 2);
+  std::set<int64_t> pos;
+  for (int64_t t : centres)
+    for (int64_t u = std::min(t, n - 1) - 2; u <= std::min(t, n - 1) + 2; ++u)
+      if (u >= 0 && u < m) pos.insert(u);
+  std::vector<int64_t> all(pos.begin(), pos.end()), use;
+  if (all.size() <= 24) use = all;
+  else
+    for (size_t k = 0; k < 24; ++k) use.push_back(all[k * all.size() / 24]);
+  if (use.empty()) return NAN;
+  double nll = 0;
+  for (int64_t t : use) {
+    std::vector<int64_t> row = {data::Vocab::kBos};
+    for (int64_t u = 0; u < m; ++u) row.push_back(u == t ? cfg.mask_id() : ids[u]);
+    row.push_back(data::Vocab::kEos);
+    const int64_t T = static_cast<int64_t>(row.size());
+    const at::Tensor h = editor.model->hidden(torch::tensor(row).unsqueeze(0), torch::tensor({T}), torch::tensor({int64_t{-1}}));
+    const at::Tensor lp = torch::log_softmax(editor.model->logits(h[0][t + 1].unsqueeze(0)).to(torch::kDouble), 1);
+    nll -= lp[0][ids[t]].item<double>();
+  }
+  return nll / static_cast<double>(use.size());
+}
+
 }  // namespace
 
 VerifyReport verify_attacks(models::TextClassifier& model, const data::Vocab& vocab, const AttackRun& run,
@@ -38,6 +67,8 @@ VerifyReport verify_attacks(models::TextClassifier& model, const data::Vocab& vo
   if (c.same_pos) wn = std::make_unique<perturb::WordNet>(o.wordnet_dir.empty() ? perturb::WordNet::default_dir() : o.wordnet_dir);
   const std::set<std::string> protected_words(c.protected_words.begin(), c.protected_words.end());
   const std::set<std::string> specials = {"<pad>", "<s>", "</s>"};
+  std::unique_ptr<models::Editor> editor;
+  if (o.max_fluency_ratio > 0) editor = std::make_unique<models::Editor>(models::load_editor(o.editor_dir, &vocab));
   for (const AttackResult& r : run.results) {
     if (r.status != Status::kSucceeded) continue;
     ++rep.checked;
@@ -46,34 +77,80 @@ VerifyReport verify_attacks(models::TextClassifier& model, const data::Vocab& vo
     if (r.original != ex.tokens) bad("the original words are not the example's tokens");
     const int64_t n = static_cast<int64_t>(r.original.size());
     // The edits, from scratch.
-    std::vector<std::string> rebuilt = r.original;
-    std::set<int64_t> seen;
+    const bool actions = o.transformation == Transformation::kEditorActions;
+    std::map<int64_t, const perturb::Edit*> at, before;  // replacement or deletion / insertion at each position
     int64_t chars = 0;
     for (const perturb::Edit& e : r.edits) {
-      if (e.kind != perturb::EditKind::kReplace || e.text != 0) {
-        bad("an edit that is not a replacement in the first text");
+      if (e.text != 0) {
+        bad("an edit of the second text");
         continue;
       }
-      if (e.position < 0 || e.position >= n) {
+      const bool insert = e.kind == perturb::EditKind::kInsert;
+      if (e.position < 0 || e.position > n || (!insert && e.position == n)) {
         bad("an edit outside the text");
         continue;
       }
-      if (!seen.insert(e.position).second) bad("position " + std::to_string(e.position) + " modified twice");
-      const std::string& before = r.original[e.position];
-      const std::string after = e.word.empty() ? vocab.token(e.token) : e.word;
-      if (vocab.id(after) != e.token) bad("edit at " + std::to_string(e.position) + ": word and token id disagree");
-      rebuilt[e.position] = after;
-      if (!perturb::has_letter(before)) bad("a token without letters was modified: " + before);
-      if (c.stop_words && perturb::english_stop_words().count(before)) bad("a stop word was modified: " + before);
-      if (protected_words.count(before)) bad("a protected word was modified: " + before);
-      if (specials.count(after) || after.empty()) bad("a special or empty token was inserted");
-      if (c.min_cosine > 0 && cosine(vectors, vocab.id(before), e.token) < c.min_cosine - 1e-6)
-        bad("cosine below " + std::to_string(c.min_cosine) + ": " + before + " -> " + after);
-      if (wn) {
-        const uint8_t a = wn->parts_of_speech(before), b = wn->parts_of_speech(after);
-        if (a != 0 && b != 0 && (a & b) == 0) bad("no shared part of speech: " + before + " -> " + after);
+      if (e.kind != perturb::EditKind::kReplace && !actions) {
+        bad("an edit that is not a replacement (" + perturb::to_string(e.kind) + ")");
+        continue;
       }
-      chars += perturb::char_distance(before, after);
+      auto& slot = insert ? before : at;
+      if (!slot.emplace(e.position, &e).second)
+        bad("position " + std::to_string(e.position) + (insert ? " has two insertions" : " modified twice"));
+      if (e.kind != perturb::EditKind::kDelete) {
+        const std::string after = e.word.empty() ? vocab.token(e.token) : e.word;
+        if (vocab.id(after) != e.token) bad("edit at " + std::to_string(e.position) + ": word and token id disagree");
+        if (specials.count(after) || after.empty() || e.token == data::Vocab::kPad || e.token == data::Vocab::kBos ||
+            e.token == data::Vocab::kEos)
+          bad("a special or empty token was inserted");
+      }
+      if (insert) continue;
+      const std::string& before_word = r.original[e.position];
+      if (!perturb::has_letter(before_word)) bad("a token without letters was modified: " + before_word);
+      if (c.stop_words && perturb::english_stop_words().count(before_word)) bad("a stop word was modified: " + before_word);
+      if (protected_words.count(before_word)) bad("a protected word was modified: " + before_word);
+      if (e.kind == perturb::EditKind::kDelete) continue;
+      const std::string after = e.word.empty() ? vocab.token(e.token) : e.word;
+      if (c.min_cosine > 0 && cosine(vectors, vocab.id(before_word), e.token) < c.min_cosine - 1e-6)
+        bad("cosine below " + std::to_string(c.min_cosine) + ": " + before_word + " -> " + after);
+      if (wn) {
+        const uint8_t a = wn->parts_of_speech(before_word), b = wn->parts_of_speech(after);
+        if (a != 0 && b != 0 && (a & b) == 0) bad("no shared part of speech: " + before_word + " -> " + after);
+      }
+      chars += perturb::char_distance(before_word, after);
+    }
+    // A deletion is the second word of a merge: the word before it is replaced.
+    for (const auto& [p, e] : at)
+      if (e->kind == perturb::EditKind::kDelete) {
+        auto prev = at.find(p - 1);
+        if (prev == at.end() || prev->second->kind != perturb::EditKind::kReplace || before.count(p))
+          bad("a deletion at " + std::to_string(p) + " that is not part of a merge");
+      }
+    std::vector<std::string> rebuilt;
+    std::vector<int64_t> changed_new, touched;
+    for (const auto& e : r.edits) touched.push_back(e.position);
+    for (int64_t p = 0; p <= n; ++p) {
+      if (auto it = before.find(p); it != before.end()) {
+        changed_new.push_back(static_cast<int64_t>(rebuilt.size()));
+        rebuilt.push_back(it->second->word.empty() ? vocab.token(it->second->token) : it->second->word);
+      }
+      if (p == n) break;
+      auto it = at.find(p);
+      if (it == at.end()) {
+        rebuilt.push_back(r.original[p]);
+        continue;
+      }
+      changed_new.push_back(static_cast<int64_t>(rebuilt.size()));
+      if (it->second->kind == perturb::EditKind::kReplace)
+        rebuilt.push_back(it->second->word.empty() ? vocab.token(it->second->token) : it->second->word);
+    }
+    if (editor) {
+      const double a = pseudo_nll(*editor, vocab.encode(r.original), touched);
+      const double b = pseudo_nll(*editor, vocab.encode(rebuilt), changed_new);
+      const double ratio = std::isfinite(a) && std::isfinite(b) ? std::exp(b - a) : 1.0;
+      if (ratio > o.max_fluency_ratio * (1 + 1e-6))
+        bad("fluency ratio " + std::to_string(ratio) + " above " + std::to_string(o.max_fluency_ratio));
+      if (!(std::abs(ratio - r.fluency_ratio) <= 1e-4 * std::max(1.0, ratio))) bad("the claimed fluency ratio differs");
     }
     if (rebuilt != r.perturbed) bad("the edits do not give the perturbed words");
     int64_t allowed = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.max_word_share * n - 1e-9)));

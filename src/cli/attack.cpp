@@ -1,5 +1,5 @@
-// `lumen attack`: adversarial examples of a trained run (textfooler, pwws, deepwordbug,
-// hotflip), written as attacks.jsonl, summary.json and attacks.html, every example re-checked.
+// `lumen attack`: adversarial examples of a trained run (textfooler, pwws, deepwordbug, hotflip,
+// bae, bert-attack, clare, semattack, alzantot), written as attacks.jsonl, summary.json and attacks.html, every example re-checked.
 #include <cstdio>
 
 #include "attack/attack.h"
@@ -17,7 +17,9 @@ namespace lumen::cli {
 void register_attack(CLI::App& app) {
   struct Options {
     std::string run, recipe = "textfooler", data, split = "test", out, vectors, wordnet, ranking, editor;
-    std::string protect;
+    std::string protect, search;
+    int64_t beam_width = 0, population = 0, generations = 0;
+    double max_fluency = -1;
     int64_t limit = 0, budget = -1, candidates = 0, batch = 64, max_length = 2000, max_words = -1;
     double max_share = -1, min_cosine = -1;
     uint64_t seed = 0;
@@ -26,7 +28,14 @@ void register_attack(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("attack", "Adversarial examples: word-level attacks, every example re-checked");
   cmd->add_option("--run", o->run, "Run directory (or a model file inside one)")->required();
-  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack")->capture_default_str();
+  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack | clare | semattack | alzantot")
+      ->capture_default_str();
+  cmd->add_option("--search", o->search, "greedy (the recipe's own) | beam | genetic (default: the recipe's)");
+  cmd->add_option("--beam-width", o->beam_width, "Texts kept per beam-search step (default 4)");
+  cmd->add_option("--population", o->population, "Genetic search: population (default 60)");
+  cmd->add_option("--generations", o->generations, "Genetic search: generations (default 20)");
+  cmd->add_option("--max-fluency-ratio", o->max_fluency,
+                  "Fluency constraint: editor pseudo-perplexity around the changes, perturbed over original, at most X (0 = off)");
   cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Attack the first N examples only (0 = all)")->capture_default_str();
@@ -39,7 +48,7 @@ void register_attack(CLI::App& app) {
   cmd->add_option("--min-cosine", o->min_cosine, "Minimum word-vector cosine of a swap (0 = off; default: the recipe's)");
   cmd->add_option("--protect", o->protect, "Words never modified (comma-separated)");
   cmd->add_option("--vectors", o->vectors, "Word vectors (GloVe / word2vec text) for neighbours and cosines (default: the model's embedding)");
-  cmd->add_option("--editor", o->editor, "Editor directory for bae / bert-attack (default: RUN/editor)");
+  cmd->add_option("--editor", o->editor, "Editor directory for bae / bert-attack / clare and the fluency constraint (default: RUN/editor)");
   cmd->add_option("--wordnet", o->wordnet, "WordNet database directory (default: $LUMEN_WORDNET or /usr/share/wordnet)");
   cmd->add_option("--max-length", o->max_length, "Skip texts longer than this many tokens")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples attacked together (their candidates share model passes)")->capture_default_str();
@@ -52,6 +61,11 @@ void register_attack(CLI::App& app) {
     if (o->budget != -1) a.query_budget = o->budget;
     if (o->candidates != 0) a.candidates = o->candidates;
     if (!o->ranking.empty()) a.ranking = attack::parse_ranking(o->ranking);
+    if (!o->search.empty()) a.search = attack::parse_search(o->search);
+    if (o->beam_width != 0) a.beam_width = o->beam_width;
+    if (o->population != 0) a.population = o->population;
+    if (o->generations != 0) a.generations = o->generations;
+    if (o->max_fluency >= 0) a.max_fluency_ratio = o->max_fluency;
     if (o->max_share >= 0) a.constraints.max_word_share = o->max_share;
     if (o->max_words >= 0) a.constraints.max_words = o->max_words;
     if (o->min_cosine >= 0) a.constraints.min_cosine = o->min_cosine;
@@ -66,7 +80,7 @@ void register_attack(CLI::App& app) {
     a.evaluator.reuse = !o->plain;
     a.validate();
     models::Run run = models::load_run(o->run);
-    if (a.transformation == attack::Transformation::kEditor)
+    if (attack::needs_editor(a))
       a.editor_dir = o->editor.empty() ? join_path(run.dir, "editor") : o->editor;
     bool pair = false;
     const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "attack", &pair);

@@ -22,7 +22,7 @@ void register_augment(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("augment", "Adversarial examples of the training split as extra training data");
   cmd->add_option("--run", o->run, "Run directory (or a model file inside one)")->required();
-  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack")->capture_default_str();
+  cmd->add_option("--recipe", o->recipe, "textfooler | pwws | deepwordbug | hotflip | bae | bert-attack | clare | semattack | alzantot")->capture_default_str();
   cmd->add_option("--data", o->data, "Dataset spec (default: the run's own data)");
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Attack the first N examples only (0 = all)")->capture_default_str();
@@ -36,7 +36,7 @@ void register_augment(CLI::App& app) {
     if (!w.empty()) warn(w);
     a.validate();
     models::Run run = models::load_run(o->run);
-    if (a.transformation == attack::Transformation::kEditor) a.editor_dir = join_path(run.dir, "editor");
+    if (attack::needs_editor(a)) a.editor_dir = join_path(run.dir, "editor");
     bool pair = false;
     const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "augment", &pair);
     const size_t n = examples.size();

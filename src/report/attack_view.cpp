@@ -37,12 +37,13 @@ function build(root) {
     for (const r of shown) {
       const d = el('div', 'example ' + r.status);
       d.appendChild(el('h3', '', '#' + r.index + ' ' + r.status + (r.reason ? ' (' + r.reason + ')' : '') + ', label ' + r.label + ', ' + r.queries + ' queries'));
-      const changed = new Set((r.edits || []).map(e => e.position));
+      const changed = new Set((r.edits || []).filter(e => e.kind !== 'insert').map(e => e.position));
+      const landed = new Set((r.edits || []).filter(e => e.kind !== 'delete').map(e => e.perturbed_position ?? e.position));
       d.appendChild(el('div', 'pred', 'original: ' + r.original.prediction + ' (' + fmt(Math.max(...r.original.probabilities)) + ')'));
       d.appendChild(text(r.original.tokens, changed, 'old'));
       if (r.perturbed) {
         d.appendChild(el('div', 'pred', 'perturbed: ' + r.perturbed.prediction + ' (' + fmt(Math.max(...r.perturbed.probabilities)) + ')'));
-        d.appendChild(text(r.perturbed.tokens, changed, 'new'));
+        d.appendChild(text(r.perturbed.tokens, landed, 'new'));
       }
       list.appendChild(d);
     }

@@ -120,9 +120,49 @@ TEST(Attack, BadInputsEndInTypedResults) {
   AttackOptions zero = recipe("textfooler");
   zero.query_budget = 0;
   EXPECT_THROW(zero.validate(), InvalidArgument);
-  EXPECT_THROW(recipe_options("clare"), InvalidArgument);
-  EXPECT_THROW(run_attack(t.model, t.vocab, bad, recipe("bae")), InvalidArgument);  // no editor given
+  EXPECT_THROW(run_attack(t.model, t.vocab, bad, recipe("bae")), InvalidArgument);    // no editor given
+  EXPECT_THROW(run_attack(t.model, t.vocab, bad, recipe("clare")), InvalidArgument);  // no editor given
+  AttackOptions genetic_clare = recipe("clare");
+  genetic_clare.search = Search::kGenetic;
+  EXPECT_THROW(genetic_clare.validate(), InvalidArgument);  // crossover needs replacements only
+  AttackOptions beam_hotflip = recipe("hotflip");
+  beam_hotflip.search = Search::kBeam;
+  EXPECT_THROW(beam_hotflip.validate(), InvalidArgument);
   EXPECT_THROW(recipe_options("nonsense"), InvalidArgument);
+}
+
+// Beam search, the genetic search and the embedding-space attack: only re-checked examples, the
+// query budget held, the genetic search reproducible from its seed.
+TEST(Attack, BeamGeneticAndEmbeddingSpaceSearchesEmitOnlyCheckedExamples) {
+  auto& t = trained();
+  const std::vector<data::Example> ex(t.test.begin(), t.test.begin() + 40);
+  AttackOptions beam = recipe("textfooler");
+  beam.search = Search::kBeam;
+  beam.beam_width = 2;
+  beam.candidates = 10;
+  AttackOptions genetic = recipe("alzantot");
+  genetic.population = 16;
+  genetic.generations = 6;
+  AttackOptions sem = recipe("semattack");
+  for (const auto* o : {&beam, &genetic, &sem}) {
+    const std::string name = o->recipe + "/" + to_string(o->search);
+    const AttackRun run = run_attack(t.model, t.vocab, ex, *o);
+    const VerifyReport v = verify_attacks(t.model, t.vocab, run, *o, attack_vectors(t.model, t.vocab, *o), false, ex);
+    const Json s = summarize(run, *o);
+    RecordProperty("success_" + name, s["success_rate"].dump());
+    EXPECT_GT(s["succeeded"].get<int64_t>(), 0) << name << s.dump();
+    EXPECT_EQ(v.checked, s["succeeded"].get<int64_t>()) << name;
+    EXPECT_TRUE(v.violations.empty()) << name << ": " << (v.violations.empty() ? "" : v.violations[0].what);
+    for (const auto& r : run.results)
+      if (r.status == Status::kFailed) {
+        EXPECT_FALSE(r.reason.empty()) << name;
+      }
+    AttackOptions tight = *o;
+    tight.query_budget = 25;
+    for (const auto& r : run_attack(t.model, t.vocab, ex, tight).results) EXPECT_LE(r.queries, 25) << name;
+  }
+  const AttackRun a = run_attack(t.model, t.vocab, ex, genetic), b = run_attack(t.model, t.vocab, ex, genetic);
+  for (size_t i = 0; i < ex.size(); ++i) EXPECT_EQ(a.results[i].perturbed, b.results[i].perturbed) << i;
 }
 
 TEST(Attack, QueryBudgetIsNeverExceeded) {

@@ -6,6 +6,7 @@
 
 #include "attack/attack.h"
 #include "attack/counterfactual.h"
+#include "attack/fluency.h"
 #include "attack/verify.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -106,7 +107,11 @@ TEST(Counterfactual, PolyjuiceRuleCodesMakeExactlyTheirEdit) {
       }
     }
   }
-  o.codes = {"restructure"};
+  o.codes = {"restructure"};  // a phrase one word shorter or longer
+  const auto restructured = generate_counterfactuals(s.model, s.editor, s.vocab, {e}, o);
+  for (const auto& c : restructured[0].counterfactuals)
+    EXPECT_EQ(std::abs(static_cast<int64_t>(c.tokens.size()) - static_cast<int64_t>(e.tokens.size())), 1);
+  o.codes = {"nonsense"};
   EXPECT_THROW(o.validate(), InvalidArgument);
   CounterfactualOptions t;
   t.target = 7;
@@ -155,6 +160,56 @@ TEST(Counterfactual, MaskedLmAttacksEmitOnlyExamplesThatTheRecheckAccepts) {
   c.vocab_size = other.size();
   models::TextClassifier m2(c);
   EXPECT_THROW(run_attack(m2, other, ex, o), ModelError);
+}
+
+// CLARE's replace / insert / merge (its own order and TextAttack's greedy search), and the fluency
+// constraint under the editor: only re-checked examples; the batched fluency ratio equals the
+// single one, and every emitted example is within the bound.
+TEST(Counterfactual, ClareAndTheFluencyConstraintEmitOnlyCheckedExamples) {
+  auto& s = setup();
+  test::TempDir d;
+  models::save_editor(s.editor, d.file("editor"), {});
+  const std::vector<data::Example> ex(s.ds.test.begin(), s.ds.test.begin() + 40);
+  AttackOptions clare = recipe_options("clare");
+  clare.editor_dir = d.file("editor");
+  AttackOptions greedy = clare;
+  greedy.search = Search::kBeam;
+  greedy.beam_width = 1;
+  AttackOptions fluent = recipe_options("bae");
+  fluent.editor_dir = d.file("editor");
+  fluent.max_fluency_ratio = 1.5;
+  int64_t inserts = 0, merges = 0;
+  for (const auto* o : {&clare, &greedy, &fluent}) {
+    const std::string name = o->recipe + "/" + to_string(o->search);
+    const AttackRun run = run_attack(s.model, s.vocab, ex, *o);
+    const VerifyReport v = verify_attacks(s.model, s.vocab, run, *o, attack_vectors(s.model, s.vocab, *o), false, ex);
+    const Json sum = summarize(run, *o);
+    RecordProperty("success_" + name, sum["success_rate"].dump());
+    EXPECT_GT(sum["succeeded"].get<int64_t>(), 0) << name << sum.dump();
+    EXPECT_TRUE(v.violations.empty()) << name << ": " << (v.violations.empty() ? "" : v.violations[0].what);
+    for (const auto& r : run.results) {
+      if (r.status != Status::kSucceeded) continue;
+      for (const auto& e : r.edits) {
+        inserts += e.kind == perturb::EditKind::kInsert;
+        merges += e.kind == perturb::EditKind::kDelete;
+      }
+      if (o->max_fluency_ratio > 0) {
+        EXPECT_LE(r.fluency_ratio, 1.5 + 1e-9) << name;
+      }
+    }
+  }
+  RecordProperty("clare_insertions", std::to_string(inserts));
+  RecordProperty("clare_merges", std::to_string(merges));
+  // The batched ratios equal the single ones; no edit reads as the original.
+  const std::vector<int64_t> ids = s.vocab.encode(ex[0].tokens);
+  std::vector<std::vector<perturb::Edit>> lists = {
+      {{perturb::EditKind::kReplace, 0, 1, ids[2], ""}},
+      {{perturb::EditKind::kInsert, 0, 0, ids[3], ""}, {perturb::EditKind::kDelete, 0, 4, -1, ""}},
+      {{perturb::EditKind::kInsert, 0, static_cast<int64_t>(ids.size()), ids[0], ""}}};
+  const auto batched = fluency_ratios(*s.editor.model, ids, lists);
+  for (size_t i = 0; i < lists.size(); ++i) EXPECT_NEAR(batched[i], fluency_ratio(*s.editor.model, ids, lists[i]), 1e-6);
+  std::vector<perturb::Edit> same = {{perturb::EditKind::kReplace, 0, 1, ids[1], ""}};
+  EXPECT_NEAR(fluency_ratio(*s.editor.model, ids, same), 1.0, 1e-6);  // float32 rows of one batch
 }
 
 TEST(Counterfactual, DistancesAndBleu) {

@@ -63,9 +63,9 @@ TEST_F(AttackCli, WritesTypedRecordsTheSummaryAndAViewThatRenders) {
 
 TEST_F(AttackCli, WhatCannotRunEndsWithOneMessageAndExit2) {
   const std::string run = " --run " + dir_->file("run");
-  auto r = test::run_lumen("attack -q" + run + " --recipe clare --limit 5 --out " + dir_->file("bae"));
+  auto r = test::run_lumen("attack -q" + run + " --recipe clare --search genetic --limit 5 --out " + dir_->file("bae"));
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("not built yet"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("genetic search"), std::string::npos) << r.output;
   r = test::run_lumen("attack -q" + run + " --recipe nonsense --out " + dir_->file("x"));
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("textfooler"), std::string::npos) << r.output;
@@ -138,8 +138,10 @@ TEST_F(AttackCli, CounterfactualsWithTheRunsEditorAndClearErrors) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("not a label of this run"), std::string::npos) << r.output;
   r = test::run_lumen("counterfactual -q" + run + " --method polyjuice --codes restructure 'good film'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  r = test::run_lumen("counterfactual -q" + run + " --method polyjuice --codes nonsense 'good film'");
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("not built yet"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("restructure"), std::string::npos) << r.output;
   // An editor trained for another run's vocabulary.
   r = test::run_lumen("train -q --data 'synthetic-keywords?n=300&length=8&seed=3' --out " + dir_->file("other") +
                       " --embed-dim 16 --hidden 8 --epochs 1");
