@@ -47,11 +47,13 @@ AttackFixture& fix() {
   return f;
 }
 
-void attack_bench(benchmark::State& state, const std::string& recipe, bool reuse) {
+void attack_bench(benchmark::State& state, const std::string& recipe, bool reuse,
+                  attack::Search search = attack::Search::kGreedy) {
   auto& f = fix();
   attack::AttackOptions o = attack::recipe_options(recipe);
   attack::adapt_to_vectors(o, false);
   o.evaluator.reuse = reuse;
+  if (search != attack::Search::kGreedy) o.search = search;
   attack::AttackRun run;
   for (auto _ : state) run = attack::run_attack(f.model, f.vocab, f.attacked, o);
   const Json s = attack::summarize(run, o);
@@ -68,10 +70,16 @@ void BM_Attack_TextFoolerPlain(benchmark::State& s) { attack_bench(s, "textfoole
 void BM_Attack_Pwws(benchmark::State& s) { attack_bench(s, "pwws", true); }
 void BM_Attack_DeepWordBug(benchmark::State& s) { attack_bench(s, "deepwordbug", true); }
 void BM_Attack_HotFlip(benchmark::State& s) { attack_bench(s, "hotflip", true); }
+void BM_Attack_TextFoolerBeam(benchmark::State& s) { attack_bench(s, "textfooler", true, attack::Search::kBeam); }
+void BM_Attack_Alzantot(benchmark::State& s) { attack_bench(s, "alzantot", true); }
+void BM_Attack_SemAttack(benchmark::State& s) { attack_bench(s, "semattack", true); }
 BENCHMARK(BM_Attack_TextFooler)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_Attack_TextFoolerPlain)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_Attack_Pwws)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_Attack_DeepWordBug)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_Attack_HotFlip)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_Attack_TextFoolerBeam)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_Attack_Alzantot)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_Attack_SemAttack)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 }  // namespace

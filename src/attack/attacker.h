@@ -111,6 +111,11 @@ class Attacker {
                      const std::vector<Candidate>& cands, const at::Tensor& p, std::vector<int64_t>& best,
                      std::vector<int64_t>& flip);
 
+  // Per state of `act`: applies its flipping candidate (and succeeds), else its best one when it
+  // lowers the true class (and fails at the word budget); -1 = nothing this round.
+  void apply_choices(const std::vector<State*>& act, const at::Tensor& p, const std::vector<Candidate>& cands,
+                     const std::vector<int64_t>& best, const std::vector<int64_t>& flip);
+
   // ---- the searches
   void attack_group(std::vector<State>& states);
   void greedy(std::vector<State>& states);

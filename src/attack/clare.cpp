@@ -205,18 +205,7 @@ void Attacker::clare(std::vector<State>& states) {
       if (best[r] < 0 || q[y] < pp[best[r] * C + y]) best[r] = static_cast<int64_t>(i);
     }
     if (o_.max_fluency_ratio > 0) choose_fluent(go, step, chosen, p, best, flip);
-    for (size_t r = 0; r < go.size(); ++r) {
-      State& s = *go[r];
-      const int64_t i = flip[r] >= 0 ? flip[r] : best[r];
-      if (i < 0) continue;
-      const auto q = row(p, i);
-      if (flip[r] >= 0) {
-        apply(s, chosen[i], q);
-        succeed(s);
-      } else if (q[s.result.label] < s.p_label) {
-        apply(s, chosen[i], q);
-      }
-    }
+    apply_choices(go, p, chosen, best, flip);
   }
 }
 

@@ -96,19 +96,24 @@ void Attacker::greedy(std::vector<State>& states) {
       if (best[r] < 0 || q[y] < p.data_ptr<double>()[best[r] * p.size(1) + y]) best[r] = static_cast<int64_t>(i);
     }
     if (o_.max_fluency_ratio > 0) choose_fluent(act, vs, cands, p, best, flip);
-    for (size_t r = 0; r < act.size(); ++r) {
-      State& s = *act[r];
-      if (!s.active) continue;
-      const int64_t i = flip[r] >= 0 ? flip[r] : best[r];
-      if (i < 0) continue;
-      const auto q = row(p, i);
-      if (flip[r] >= 0) {
-        apply(s, cands[i], q);
-        succeed(s);
-      } else if (q[s.result.label] < s.p_label) {
-        apply(s, cands[i], q);
-        if (s.result.words_changed() >= s.budget_words) fail(s, "word budget");
-      }
+    apply_choices(act, p, cands, best, flip);
+  }
+}
+
+void Attacker::apply_choices(const std::vector<State*>& act, const at::Tensor& p, const std::vector<Candidate>& cands,
+                             const std::vector<int64_t>& best, const std::vector<int64_t>& flip) {
+  for (size_t r = 0; r < act.size(); ++r) {
+    State& s = *act[r];
+    if (!s.active) continue;
+    const int64_t i = flip[r] >= 0 ? flip[r] : best[r];
+    if (i < 0) continue;
+    const auto q = row(p, i);
+    if (flip[r] >= 0) {
+      apply(s, cands[i], q);
+      succeed(s);
+    } else if (q[s.result.label] < s.p_label) {
+      apply(s, cands[i], q);
+      if (s.result.words_changed() >= s.budget_words) fail(s, "word budget");
     }
   }
 }
