@@ -114,6 +114,7 @@ void Attacker::clare(std::vector<State>& states) {
   for (size_t i = 0; i < cands.size(); ++i) {
     const State& s = *act[owner[i]];
     if (used[owner[i]] >= s.remaining_queries(o_)) continue;
+    if (s.result.words_changed() + (cands[i].merge ? 2 : 1) > s.budget_words) continue;  // a merge is two words
     ++used[owner[i]];
     vs.push_back(with(owner[i], s, cands[i]));
     kept.push_back(static_cast<int64_t>(i));

@@ -28,7 +28,7 @@ void register_counterfactual(CLI::App& app) {
   cmd->add_option("texts", o->texts, "Texts (or use --data)");
   cmd->add_option("--method", o->c.method, "mice | polyjuice | crest")->capture_default_str();
   cmd->add_option("--target", o->target, "The label to reach (default: the other / runner-up class)");
-  cmd->add_option("--codes", o->codes, "polyjuice: control codes, comma-separated (negation,quantifier,shuffle,delete,lexical,resemantic,insert)");
+  cmd->add_option("--codes", o->codes, "polyjuice: control codes, comma-separated (negation,quantifier,shuffle,delete,lexical,resemantic,insert,restructure)");
   cmd->add_option("--editor", o->editor, "Editor directory (default: RUN/editor, from `lumen train-editor`)");
   cmd->add_option("--data", o->data, "A dataset split instead of texts (spec; 'run' = the run's own data)");
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();

@@ -169,7 +169,14 @@ TEST(Counterfactual, ClareAndTheFluencyConstraintEmitOnlyCheckedExamples) {
   auto& s = setup();
   test::TempDir d;
   models::save_editor(s.editor, d.file("editor"), {});
-  const std::vector<data::Example> ex(s.ds.test.begin(), s.ds.test.begin() + 40);
+  std::vector<data::Example> ex(s.ds.test.begin(), s.ds.test.begin() + 40);
+  for (int i = 0; i < 8; ++i) {  // texts of 3-5 words: a budget of one word leaves no room for a merge
+    data::Example e = s.ds.test[40 + i];
+    const size_t at = std::min<size_t>(e.rationale.empty() ? 0 : e.rationale[0], e.tokens.size() - 5);
+    e.tokens = std::vector<std::string>(e.tokens.begin() + at, e.tokens.begin() + at + 3 + i % 3);
+    e.rationale.clear();
+    ex.push_back(e);
+  }
   AttackOptions clare = recipe_options("clare");
   clare.editor_dir = d.file("editor");
   AttackOptions greedy = clare;
