@@ -2,7 +2,7 @@
 // batched across examples through the one variant evaluator, every emitted example re-checked
 // by separate code (verify.h).
 //
-// Recipes (recipes.cpp; where they differ from their papers is in docs/attacks.md):
+// Recipes (options.cpp; where they differ from their papers is in docs/attacks.md):
 //   textfooler   deletion ranking; embedding-neighbour swaps (K = 50, cosine >= 0.5); stop
 //                words, part of speech; a word-share cap stands in for the sentence encoder
 //   pwws         WordNet synonyms; probability-weighted word saliency order

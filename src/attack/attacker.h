@@ -63,7 +63,6 @@ struct State {
   int64_t remaining_queries(const AttackOptions& o) const {
     return o.query_budget < 0 ? std::numeric_limits<int64_t>::max() : o.query_budget - result.queries;
   }
-  perturb::Text original_text() const { return {original_ids, ids_b}; }
 };
 
 int64_t argmax(const std::vector<double>& p);

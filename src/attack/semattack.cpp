@@ -67,7 +67,6 @@ void Attacker::semattack(std::vector<State>& states) {
     if (any == 0) fail(s, "no candidate passes the constraints");
   }
   timings_.constraints += since(t0);
-  const auto& sp = space;  // failed states stay in the batch, inactive
   // One padded batch of the texts, a perturbation of each real token's embedding.
   std::vector<std::vector<int64_t>> a, b;
   for (State* s : act) {
@@ -123,7 +122,7 @@ void Attacker::semattack(std::vector<State>& states) {
       const int64_t n = static_cast<int64_t>(s.original_ids.size());
       std::vector<std::pair<double, Candidate>> prop;
       for (int64_t t = 0; t < n; ++t) {
-        const auto& cs = sp[r][t];
+        const auto& cs = space[r][t];  // failed states stay in the batch, inactive
         if (cs.empty()) continue;
         const at::Tensor xt = x[r][t + 1], dt = d.detach()[r][t + 1];
         std::vector<int64_t> ids;
