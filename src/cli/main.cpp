@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   register_augment(app);
   register_train_editor(app);
   register_counterfactual(app);
+  register_influence(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

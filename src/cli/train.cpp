@@ -48,6 +48,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->train.seed, "Seed of initialisation and batch order")->capture_default_str();
   cmd->add_flag("!--no-checkpoints", o->keep_checkpoints, "Do not keep a checkpoint per epoch");
+  cmd->add_flag("--record-order", o->train.record_order, "Write order.json: every epoch's batches in training order (for SGD-influence)");
   cmd->callback([o] {
     setup_runtime();
     o->train.progress = !globals().quiet && !globals().json;

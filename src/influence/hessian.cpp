@@ -33,7 +33,9 @@ class HvpOperator {
  public:
   HvpOperator(const Objective& f, const std::vector<at::Tensor>& params) {
     torch::AutoGradMode grad_mode(true);
-    for (const auto& p : params) leaves_.push_back(p.detach().clone().requires_grad_(true));
+    // A model's own parameters (leaves that require gradients) are used in place, so that an
+    // objective can run the model; anything else is differentiated through a copy.
+    for (const auto& p : params) leaves_.push_back(p.is_leaf() && p.requires_grad() ? p : p.detach().clone().requires_grad_(true));
     const at::Tensor loss = f(leaves_);
     if (loss.numel() != 1) throw InvalidArgument("influence: the objective must be a scalar");
     grads_ = torch::autograd::grad({loss}, leaves_, {}, /*retain_graph=*/true, /*create_graph=*/true,
@@ -213,6 +215,58 @@ SolveResult solve(const Objective& f, const std::vector<at::Tensor>& params, con
   if (!r.converged)
     r.diagnosis = "LiSSA has not converged (residual " + std::to_string(r.residual) +
                   "): raise --lissa-depth (the error shrinks as (1 - lambda_min / scale)^depth) or the damping";
+  return r;
+}
+
+}  // namespace lumen::influence
+
+namespace lumen::influence {
+
+NewtonResult minimise_newton(const Objective& f, const std::vector<at::Tensor>& start, int64_t max_iterations,
+                             double tolerance, int64_t max_params) {
+  std::vector<at::Tensor> x;
+  for (const auto& t : start) x.push_back(t.detach().to(torch::kDouble).clone());
+  auto value_and_gradient = [&](const std::vector<at::Tensor>& p, at::Tensor* g) {
+    torch::AutoGradMode grad_mode(true);
+    std::vector<at::Tensor> leaves;
+    for (const auto& t : p) leaves.push_back(t.detach().clone().requires_grad_(true));
+    const at::Tensor v = f(leaves);
+    if (g != nullptr) {
+      auto gs = torch::autograd::grad({v}, leaves, {}, false, false, /*allow_unused=*/true);
+      for (size_t i = 0; i < gs.size(); ++i)
+        if (!gs[i].defined()) gs[i] = torch::zeros_like(leaves[i]);
+      *g = flatten(gs);
+    }
+    return v.item<double>();
+  };
+  NewtonResult r;
+  at::Tensor g;
+  double value = value_and_gradient(x, &g);
+  for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
+    r.gradient_norm = g.norm().item<double>();
+    if (r.gradient_norm <= tolerance) break;
+    at::Tensor H = hessian(f, x, max_params);
+    H.diagonal().add_(1e-12 * std::max(1.0, H.diagonal().abs().max().item<double>()));
+    const at::Tensor step = torch::linalg_solve(H, g.unsqueeze(1)).squeeze(1);
+    const at::Tensor flat = flatten(x);
+    double t = 1.0;
+    bool moved = false;
+    for (int k = 0; k < 40; ++k, t *= 0.5) {
+      auto candidate = unflatten(flat - t * step, x);
+      const double v = value_and_gradient(candidate, nullptr);
+      if (std::isfinite(v) && v <= value - 1e-4 * t * (g * step).sum().item<double>()) {
+        x = candidate;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) break;  // no decrease left at double precision
+    value = value_and_gradient(x, &g);
+  }
+  r.gradient_norm = g.norm().item<double>();
+  r.value = value;
+  r.converged = r.gradient_norm <= std::max(tolerance, 1e-8);
+  r.x = x;
   return r;
 }
 

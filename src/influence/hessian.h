@@ -17,7 +17,8 @@
 namespace lumen::influence {
 
 // A scalar objective of a list of parameter tensors, built with autograd (e.g. the training loss
-// over a batch): it must be twice differentiable in them.
+// over a batch): it must be twice differentiable in them. Parameters that are leaves requiring
+// gradients (a model's own) are passed to it in place; others as fresh copies.
 using Objective = std::function<at::Tensor(const std::vector<at::Tensor>& params)>;
 
 // H v, H the Hessian of f at `params` (v shaped like params), by double backward; float64 out.
@@ -62,5 +63,22 @@ SolveResult solve(const Objective& f, const std::vector<at::Tensor>& params, con
 // Helpers on lists of tensors (flattened in order).
 at::Tensor flatten(const std::vector<at::Tensor>& ts);
 std::vector<at::Tensor> unflatten(const at::Tensor& flat, const std::vector<at::Tensor>& like);
+
+}  // namespace lumen::influence
+
+namespace lumen::influence {
+
+// Minimises a convex, twice-differentiable objective by Newton's method with backtracking (the
+// explicit Hessian, so params of at most `max_params` values; float64), from `start`. Used for
+// the L2 fine-tuning of a last layer (representer points) and exact retraining of one.
+struct NewtonResult {
+  std::vector<at::Tensor> x;
+  double value = 0;
+  double gradient_norm = 0;  // |grad f| at x
+  int64_t iterations = 0;
+  bool converged = false;
+};
+NewtonResult minimise_newton(const Objective& f, const std::vector<at::Tensor>& start, int64_t max_iterations = 50,
+                             double gradient_tolerance = 1e-10, int64_t max_params = 4096);
 
 }  // namespace lumen::influence

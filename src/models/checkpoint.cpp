@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "core/error.h"
@@ -81,6 +84,26 @@ Run load_run(const std::string& path) {
   load_weights(run.model, weights);
   run.model->eval();
   return run;
+}
+
+}  // namespace lumen::models
+
+namespace lumen::models {
+
+std::vector<CheckpointInfo> list_checkpoints(const Run& run) {
+  std::vector<CheckpointInfo> out;
+  const std::string dir = join_path(run.dir, "checkpoints");
+  if (run.dir.empty() || !is_directory(dir)) return out;
+  const double lr = run.config.contains("train") && run.config["train"].contains("lr") ? run.config["train"]["lr"].get<double>() : 0.0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    long long epoch = 0;
+    char tail[8] = {0};
+    if (std::sscanf(name.c_str(), "epoch-%lld.%3s", &epoch, tail) == 2 && std::string(tail) == "pt" && epoch > 0)
+      out.push_back({epoch, entry.path().string(), lr});
+  }
+  std::sort(out.begin(), out.end(), [](const CheckpointInfo& a, const CheckpointInfo& b) { return a.epoch < b.epoch; });
+  return out;
 }
 
 }  // namespace lumen::models

@@ -2,6 +2,7 @@
 // `lumen train` writes: config.json, vocab.txt, model.pt, checkpoints/epoch-NNN.pt, metrics.json.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "data/tokenizer.h"
@@ -31,5 +32,15 @@ struct Run {
 
 // Loads `dir` (a run directory) or a model file inside one. Throws IoError / ModelError.
 Run load_run(const std::string& path);
+
+// A saved epoch checkpoint of a run (checkpoints/epoch-NNN.pt), with the learning rate of the
+// steps that led to it (Lumen's Adam runs at the constant TrainOptions::lr).
+struct CheckpointInfo {
+  int64_t epoch = 0;
+  std::string path;
+  double lr = 0;
+};
+// The run's checkpoints in epoch order; empty when it kept none.
+std::vector<CheckpointInfo> list_checkpoints(const Run& run);
 
 }  // namespace lumen::models

@@ -7,6 +7,14 @@
 
 namespace lumen::models {
 
+namespace {
+thread_local int differentiable_depth = 0;
+}  // namespace
+
+DifferentiableMode::DifferentiableMode() { ++differentiable_depth; }
+DifferentiableMode::~DifferentiableMode() { --differentiable_depth; }
+bool DifferentiableMode::on() { return differentiable_depth > 0; }
+
 TextClassifierImpl::TextClassifierImpl(ModelConfig config) : config_(std::move(config)) {
   config_.validate();
   const int64_t m = config_.output_dim();
@@ -32,7 +40,7 @@ ModelOutput TextClassifierImpl::forward(const data::Batch& batch, const ForwardO
 
 ModelOutput TextClassifierImpl::forward_training(const data::Batch& batch) {
   auto* lstm = dynamic_cast<LstmEncoderImpl*>(encoder_.get());
-  if (lstm == nullptr || !lstm->fused() || config_.pair != batch.pair()) return forward(batch);
+  if (lstm == nullptr || !lstm->fused() || config_.pair != batch.pair() || DifferentiableMode::on()) return forward(batch);
   Encoded enc;
   enc.states = lstm->encode_ids(embedding->weight, batch.ids, batch.lengths).states;
   if (config_.pair)
@@ -73,6 +81,19 @@ at::Tensor TextClassifierImpl::decoder(const at::Tensor& context, const at::Tens
   return z;
 }
 
+at::Tensor TextClassifierImpl::decoder_with(const std::vector<at::Tensor>& p, const at::Tensor& context,
+                                            const at::Tensor& query) const {
+  namespace F = torch::nn::functional;
+  if (config_.pair) {
+    if (p.size() != 5) throw InvalidArgument("model: decoder_with needs the 5 decoder parameters of a pair model");
+    return F::linear(torch::tanh(F::linear(context, p[0], p[1]) + F::linear(query, p[2])), p[3], p[4]);
+  }
+  if (p.size() != 2) throw InvalidArgument("model: decoder_with needs the decoder's weight and bias");
+  at::Tensor z = F::linear(context, p[0], p[1]);
+  if (config_.num_classes == 2) return torch::cat({torch::zeros_like(z), z}, 1);
+  return z;
+}
+
 ForwardOptions TextClassifierImpl::with_edit(const ForwardOptions& options) const {
   ForwardOptions o = options;
   if (!o.edit) o.edit = edit_;
@@ -99,6 +120,8 @@ ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& ba
     out.attentions.push_back(w.unsqueeze(1).unsqueeze(1));
     context = (w.unsqueeze(2) * enc.states).sum(1);  // [B, m]; cheaper than B tiny products
   }
+  out.context = context;
+  out.query = enc.query;
   out.logits = decoder(context, enc.query);
   return out;
 }

@@ -51,6 +51,9 @@ class TextClassifierImpl : public torch::nn::Module {
   ModelOutput decode(const Encoded& encoded, const data::Batch& batch, const ForwardOptions& options);
   // Logits [B, C] from context vectors c [B, m] (and query q [B, m] for pairs).
   at::Tensor decoder(const at::Tensor& context, const at::Tensor& query);
+  // The same function with the decoder's parameters given (in parameters_of(kDecoder) order,
+  // any dtype): influence differentiates the last layer twice on cached features with it.
+  at::Tensor decoder_with(const std::vector<at::Tensor>& params, const at::Tensor& context, const at::Tensor& query) const;
 
   // Raw pooling-attention scores [B, T] on `encoded` (before masking and softmax; zeros for
   // uniform attention). Requires pooling = attention.

@@ -51,7 +51,7 @@ LstmEncoderImpl::LstmEncoderImpl(int64_t embed_dim, int64_t hidden, bool fused) 
 EncoderOutput LstmEncoderImpl::encode(const at::Tensor& emb, const at::Tensor&, const at::Tensor& lengths,
                                       const ForwardOptions&) {
   const at::Tensor bias = b_ih + b_hh;
-  LstmResult r = fused_ ? fused_lstm(emb, lengths, w_ih, w_hh, bias, 2) : plain_lstm(emb, lengths, w_ih, w_hh, bias, 2);
+  LstmResult r = fused_ && !DifferentiableMode::on() ? fused_lstm(emb, lengths, w_ih, w_hh, bias, 2) : plain_lstm(emb, lengths, w_ih, w_hh, bias, 2);
   return {r.output, r.final_h, {}};
 }
 

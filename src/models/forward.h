@@ -49,6 +49,24 @@ struct ModelOutput {
   at::Tensor pooling_attention;
   // [B, T, m]: encoder states of the first text (0 on padding).
   at::Tensor states;
+  // [B, m]: what the decoder reads, the pooled context vector (and for pairs the second text's
+  // encoding `query`, else undefined): logits = decoder(context, query).
+  at::Tensor context, query;
+};
+
+// Differentiable mode for a scope (influence's second derivatives, issue #12): while a guard is
+// alive on a thread, every layer that has a fast path with its own first-order backward (the
+// fused BiLSTM kernel, parallel_linear) runs as its plain LibTorch twin instead, so the whole
+// forward pass supports double backward. Values equal the fast path's (tested); only speed
+// differs. Guards nest; the mode is per thread (set it on the thread that calls the model).
+class DifferentiableMode {
+ public:
+  DifferentiableMode();
+  ~DifferentiableMode();
+  DifferentiableMode(const DifferentiableMode&) = delete;
+  DifferentiableMode& operator=(const DifferentiableMode&) = delete;
+  // Whether a guard is alive on this thread.
+  static bool on();
 };
 
 }  // namespace lumen::models

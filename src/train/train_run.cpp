@@ -121,6 +121,12 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
     metrics["vocabulary"] = vocabulary.to_json();
     metrics["warnings"] = warnings;
     write_json_file(join_path(tmp, "metrics.json"), metrics);
+    if (o.train.record_order)
+      write_json_file(join_path(tmp, "order.json"), {{"lumen", "order-v1"},
+                                                     {"lr", o.train.lr},
+                                                     {"batch_size", o.train.batch_size},
+                                                     {"train_size", train.size()},
+                                                     {"epochs", result.order}});
     if (path_exists(o.out)) fs::remove_all(o.out);
     fs::rename(tmp, o.out, ec);
     if (ec) throw IoError("train: cannot rename " + tmp + " to " + o.out + ": " + ec.message());

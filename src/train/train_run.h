@@ -1,6 +1,7 @@
 // One training job end to end, as `lumen train` runs it: load and tokenize the data, build the
 // vocabulary and the model, optionally load pretrained vectors, train, and write the run
-// directory (config.json, vocab.txt, model.pt, checkpoints/, metrics.json). The directory is
+// directory (config.json, vocab.txt, model.pt, checkpoints/, metrics.json, and order.json with
+// TrainOptions::record_order: per epoch the batches' training rows in the order they were taken). The directory is
 // assembled under a temporary name and renamed at the end: a failed run leaves nothing behind.
 #pragma once
 #include <functional>

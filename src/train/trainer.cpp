@@ -13,6 +13,7 @@
 #include "data/batch_plan.h"
 #include "models/eval_guard.h"
 #include "train/adam.h"
+#include "train/loss.h"
 
 namespace lumen::train {
 
@@ -29,7 +30,8 @@ void TrainOptions::validate() const {
 
 Json TrainOptions::to_json() const {
   return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr},         {"weight_decay", weight_decay},
-          {"amsgrad", amsgrad}, {"class_weight", class_weight}, {"select", select}, {"seed", seed}};
+          {"amsgrad", amsgrad}, {"class_weight", class_weight}, {"select", select}, {"seed", seed},
+          {"record_order", record_order}};
 }
 
 Json TrainResult::to_json() const {
@@ -56,17 +58,6 @@ std::vector<std::vector<int64_t>> make_buckets(const data::EncodedSet& set, int6
   auto batches = data::plan_batches(order, set.lengths(), {/*max_rows=*/batch_size, /*max_tokens=*/0});
   rng.shuffle(batches);
   return batches;
-}
-
-at::Tensor class_weights(const data::EncodedSet& train, int64_t C, bool binary_single, const std::string& mode) {
-  std::vector<double> count(C, 0);
-  for (int64_t y : train.labels) count[y] += 1;
-  std::vector<float> w(C, 1.0f);
-  const bool positive_weight = mode == "auto" && binary_single;
-  if (positive_weight && count[1] > 0) w[1] = static_cast<float>(count[0] / count[1]);
-  if (mode == "balanced")
-    for (int64_t c = 0; c < C; ++c) w[c] = count[c] > 0 ? static_cast<float>(train.size() / (C * count[c])) : 0.0f;
-  return torch::tensor(w);
 }
 
 double select_score(const ClassificationMetrics& m, const std::string& select, int64_t C) {
@@ -113,7 +104,7 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
   adam.lr = options.lr;
   adam.amsgrad = options.amsgrad;
   FusedAdam optimizer({{model->other_parameters(), options.weight_decay}, {model->attention_parameters(), 0.0}}, adam);
-  const at::Tensor weights = class_weights(train, C, binary_single, options.class_weight);
+  const TrainingLoss objective = TrainingLoss::make(train, C, cfg.pair, options.class_weight, options.weight_decay);
   Rng rng(options.seed ^ 0x5eedULL);
   TrainResult result;
   // Selection: the dev metric, ties broken by lower dev loss (ROC-AUC often saturates at 1
@@ -124,6 +115,7 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
     model->train();
     const auto start = std::chrono::steady_clock::now();
     auto batches = make_buckets(train, options.batch_size, rng);
+    if (options.record_order) result.order.push_back(batches);
     Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(epochs), static_cast<int64_t>(batches.size()),
                  options.progress);
     double loss_sum = 0;
@@ -132,10 +124,8 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
       data::Batch batch = train.batch(rows);
       at::Tensor logits = options.batch_options ? model->forward(batch, options.batch_options(batch)).logits
                                                 : model->forward_training(batch).logits;
-      // Weighted cross-entropy, averaged over the batch: with logits [0, z] and weights
-      // [1, #neg/#pos] this is BCE with pos_weight, as in the paper.
-      at::Tensor nll = torch::nll_loss(torch::log_softmax(logits, 1), batch.labels, {}, at::Reduction::None);
-      at::Tensor loss = (nll * weights.index_select(0, batch.labels)).mean();
+      // Weighted cross-entropy averaged over the batch (train/loss.h); Adam adds the decay.
+      at::Tensor loss = objective.mean(logits, batch.labels);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();

@@ -35,6 +35,8 @@ struct TrainOptions {
   std::string select = "auto";
   // Seed of weight initialisation and batch order.
   uint64_t seed = 0;
+  // Keep the order of every epoch's batches in TrainResult::order (SGD-influence replays it).
+  bool record_order = false;
   // Draw a progress bar (only on a terminal).
   bool progress = true;
   // Applied in training and dev evaluation (not saved with a run).
@@ -55,7 +57,10 @@ struct TrainResult {
   std::vector<EpochLog> epochs;
   int64_t best_epoch = 0;
   ClassificationMetrics best_dev;
-  Json to_json() const;
+  // With record_order: per epoch, its batches in the order they were taken, each the rows of
+  // the training set it held (one Adam step per batch, learning rate TrainOptions::lr).
+  std::vector<std::vector<std::vector<int64_t>>> order;
+  Json to_json() const;  // without the order (train_run writes it to order.json)
 };
 
 // Trains `model` in place and leaves the selected epoch's weights in it. `on_epoch(epoch)`

@@ -1,0 +1,153 @@
+// `lumen influence`: the most helpful and most harmful training examples for test texts or a
+// dataset split, by one data-influence method (influence/influence.h), with the training set's
+// self-influence on request; JSON (--json, --out DIR/influence.json) and an HTML view
+// (--out DIR/influence.html).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/common.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/progress.h"
+#include "influence/document.h"
+#include "influence/influence.h"
+#include "report/influence_view.h"
+#include "train/train_run.h"
+#include "train/trainer.h"
+
+namespace lumen::cli {
+
+void register_influence(CLI::App& app) {
+  struct Options {
+    std::string run, test_data, split = "test", out, explain = "auto";
+    std::vector<std::string> texts;
+    int64_t limit = 10;
+    influence::InfluenceOptions o;
+  };
+  auto o = std::make_shared<Options>();
+  std::string methods;
+  for (const auto& m : influence::influence_methods()) methods += (methods.empty() ? "" : " | ") + m;
+  auto* cmd = app.add_subcommand("influence", "Which training examples made a prediction (data influence), with an HTML view");
+  cmd->add_option("--run", o->run, "Run directory")->required();
+  cmd->add_option("--method", o->o.method, methods)->capture_default_str();
+  cmd->add_option("--params", o->o.params, "Parameters: all | last | decoder | attention | encoder | embedding (comma list)")
+      ->capture_default_str();
+  cmd->add_option("--test", o->texts, "Test texts (pairs as 'FIRST<TAB>SECOND'); their predicted class is explained")->take_all();
+  cmd->add_option("--test-data", o->test_data, "Test examples from a dataset split instead (spec, or 'run' for the run's data)");
+  cmd->add_option("--split", o->split, "train | dev | test (with --test-data)")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "With --test-data: the first N examples (0 = all)")->capture_default_str();
+  cmd->add_option("--explain", o->explain, "Loss explained: auto (gold label when known, else predicted) | gold | predicted")
+      ->capture_default_str();
+  cmd->add_option("--top", o->o.top, "Proponents and opponents listed per test example")->capture_default_str();
+  cmd->add_flag("--self-influence", o->o.self_influence, "Also rank the training set by self-influence (likely mislabels first)");
+  cmd->add_flag("--keep-scores", o->o.keep_scores, "Write the whole test x train score matrix into the JSON");
+  cmd->add_option("--damping", o->o.solve.damping, "Influence functions: lambda added to the Hessian")->capture_default_str();
+  cmd->add_option("--cg-iterations", o->o.solve.cg_max_iterations, "if-cg: iteration limit")->capture_default_str();
+  cmd->add_option("--cg-tolerance", o->o.solve.cg_tolerance, "if-cg: relative residual")->capture_default_str();
+  cmd->add_option("--lissa-scale", o->o.solve.lissa_scale, "if-lissa: scale (must exceed the Hessian's largest eigenvalue)")
+      ->capture_default_str();
+  cmd->add_option("--lissa-depth", o->o.solve.lissa_depth, "if-lissa: recursion depth")->capture_default_str();
+  cmd->add_option("--lissa-repeats", o->o.solve.lissa_repeats, "if-lissa: repeats averaged")->capture_default_str();
+  cmd->add_option("--hessian-samples", o->o.hessian_samples, "Influence functions beyond the last layer: training rows of the Hessian (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--checkpoints", o->o.checkpoints, "tracin: epochs to use (default: every saved checkpoint)")->delimiter(',');
+  cmd->add_option("--projection", o->o.projection, "tracin: CountSketch dimensions (0 = exact gradients)")->capture_default_str();
+  cmd->add_option("--representer-l2", o->o.representer_l2, "representer: lambda of the L2 fine-tuning")->capture_default_str();
+  cmd->add_option("--seed", o->o.seed, "Seed of sampling and projections")->capture_default_str();
+  cmd->add_option("--out", o->out, "Write influence.json and influence.html into this directory");
+  cmd->callback([o] {
+    setup_runtime();
+    if (o->explain != "auto" && o->explain != "gold" && o->explain != "predicted")
+      throw InvalidArgument("influence: --explain must be auto, gold or predicted");
+    o->o.validate();
+    models::Run run = models::load_run(o->run);
+    if (!o->texts.empty() && !o->test_data.empty()) throw InvalidArgument("influence: give --test texts or --test-data, not both");
+    if (run.config.contains("augment"))
+      warn("influence: this run was trained with --augment; its augmented examples are not part of the training set scored here");
+    // The training set exactly as the run was trained on it (same rows, same order).
+    data::Dataset ds = train::load_dataset_for_run(run, "");
+    const data::EncodedSet train_set = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
+    std::vector<data::Example> test;
+    if (!o->test_data.empty()) test = split_examples(run, o->test_data, o->split, o->limit, "influence");
+    else if (!o->texts.empty()) test = examples_from_texts(run, o->texts, "influence");
+    for (size_t i = 0; i < test.size(); ++i) {
+      bool known = false;
+      for (const auto& tok : test[i].tokens) known |= run.vocab.id(tok) != data::Vocab::kUnk;
+      for (const auto& tok : test[i].tokens_b) known |= run.vocab.id(tok) != data::Vocab::kUnk;
+      if (!known)
+        throw DataError("influence: test example " + std::to_string(i + 1) +
+                        " has only words the run's vocabulary does not know; its prediction rests on <unk> alone");
+    }
+    const data::EncodedSet test_set = test.empty() ? data::EncodedSet{} : data::EncodedSet::from(test, run.vocab, ds.pair);
+    influence::InfluenceInputs in;
+    in.model = run.model;
+    in.config = run.model_config;
+    in.train = &train_set;
+    in.test = &test_set;
+    in.loss = train::TrainingLoss::make(train_set, run.model_config.num_classes, run.model_config.pair,
+                                        run.config["train"].value("class_weight", std::string("auto")),
+                                        run.config["train"].value("weight_decay", 1e-5));
+    in.checkpoints = models::list_checkpoints(run);
+    const auto probs = test.empty() ? std::vector<std::vector<double>>{} : train::predict_proba(run.model, test_set);
+    for (int64_t i = 0; i < test_set.size(); ++i) {
+      const int64_t predicted = std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin();
+      const bool gold_known = test_set.labels[i] >= 0 && !o->test_data.empty();
+      if (o->explain == "gold" && !gold_known) throw InvalidArgument("influence: --explain gold needs labelled --test-data");
+      in.test_labels.push_back(o->explain == "predicted" || !gold_known ? predicted : test_set.labels[i]);
+    }
+    const bool show = !globals().quiet && !globals().json;
+    std::unique_ptr<Progress> bar;
+    std::string stage;
+    in.progress = [&](const std::string& s, int64_t done, int64_t total) {
+      if (!show) return;
+      if (s != stage || !bar) {
+        if (bar) bar->finish();
+        bar = std::make_unique<Progress>(s, total, true);
+        stage = s;
+      }
+      bar->advance(1);
+      if (done >= total) bar->finish();
+    };
+    const influence::InfluenceResult result = influence::compute_influence(in, o->o);
+    if (bar) bar->finish();
+    Json doc = influence::influence_document(result, ds.train, test, run.label_names);
+    doc["run"] = run.dir;
+    if (!o->out.empty()) {
+      make_dirs(o->out);
+      write_file_atomic(join_path(o->out, "influence.json"), doc.dump(1) + "\n");
+      report::write_influence_view(join_path(o->out, "influence.html"), doc, "Influence (" + result.method + "): " + run.dir);
+      info("wrote " + join_path(o->out, "influence.json") + " and influence.html");
+    }
+    const bool converged = !result.diagnostics.contains("converged") || result.diagnostics["converged"].get<bool>();
+    if (globals().json) {
+      print_json(doc);
+    } else {
+      std::printf("%s on %s (%lld values); %s\n", result.method.c_str(), doc["parameters"]["spec"].get<std::string>().c_str(),
+                  static_cast<long long>(doc["parameters"]["count"].get<int64_t>()), result.sign.c_str());
+      if (!converged) std::printf("NOT CONVERGED: %s\n", result.diagnostics.value("diagnosis", std::string()).c_str());
+      for (const auto& t : doc["tests"]) {
+        std::printf("test %lld: explained %s, predicted %s: %s\n", static_cast<long long>(t["test"].get<int64_t>()),
+                    t["label_name"].get<std::string>().c_str(), t["predicted_name"].get<std::string>().c_str(),
+                    t.value("text", std::string()).substr(0, 100).c_str());
+        for (const char* side : {"proponents", "opponents"})
+          for (const auto& e : t[side])
+            std::printf("  %-10s %+.4e  [%s] %s\n", side, e["score"].get<double>(), e["label_name"].get<std::string>().c_str(),
+                        e.value("text", std::string()).substr(0, 90).c_str());
+      }
+      if (doc.contains("self_influence_ranking")) {
+        std::printf("highest self-influence:\n");
+        int k = 0;
+        for (const auto& e : doc["self_influence_ranking"]) {
+          if (++k > o->o.top) break;
+          std::printf("  train %-6lld %.4e  [%s] %s\n", static_cast<long long>(e["train"].get<int64_t>()), e["score"].get<double>(),
+                      e.value("label_name", std::string()).c_str(), e.value("text", std::string()).substr(0, 90).c_str());
+        }
+      }
+    }
+    if (!converged) throw ModelError("influence: " + result.diagnostics.value("diagnosis", std::string("the solver did not converge")));
+  });
+}
+
+}  // namespace lumen::cli

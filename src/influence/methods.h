@@ -1,0 +1,20 @@
+// Internal: the methods behind compute_influence (influence.h), one file each. Each fills
+// result.scores [tests, train] (and result.self_influence when asked) or, when it cannot give
+// numbers it trusts, leaves them undefined and says why in result.diagnostics.
+#pragma once
+#include "influence/gradients.h"
+#include "influence/influence.h"
+
+namespace lumen::influence {
+
+void run_influence_functions(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);  // if-*
+void run_tracin(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
+void run_representer(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
+
+// A copy of `model` (same configuration) in `dtype`, parameters copied.
+models::TextClassifier clone_model(models::TextClassifier& model, const models::ModelConfig& config, at::ScalarType dtype);
+
+// Rows 0..n-1.
+std::vector<int64_t> all_rows(int64_t n);
+
+}  // namespace lumen::influence
