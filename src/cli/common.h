@@ -66,5 +66,6 @@ void register_augment(CLI::App& app);
 void register_train_editor(CLI::App& app);
 void register_counterfactual(CLI::App& app);
 void register_influence(CLI::App& app);
+void register_influence_check(CLI::App& app);
 
 }  // namespace lumen::cli

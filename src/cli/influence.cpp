@@ -54,6 +54,11 @@ void register_influence(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--checkpoints", o->o.checkpoints, "tracin: epochs to use (default: every saved checkpoint)")->delimiter(',');
   cmd->add_option("--projection", o->o.projection, "tracin: CountSketch dimensions (0 = exact gradients)")->capture_default_str();
+  cmd->add_option("--shapley", o->o.shapley, "shapley: exact | tmc | g-shapley")->capture_default_str();
+  cmd->add_option("--shapley-points", o->o.shapley_points, "shapley: training points valued (drawn with --seed)")->capture_default_str();
+  cmd->add_option("--shapley-permutations", o->o.shapley_permutations, "shapley: permutation budget")->capture_default_str();
+  cmd->add_option("--shapley-tolerance", o->o.shapley_tolerance, "shapley (tmc): truncation tolerance")->capture_default_str();
+  cmd->add_option("--shapley-lr", o->o.shapley_lr, "shapley (g-shapley): SGD step")->capture_default_str();
   cmd->add_option("--representer-l2", o->o.representer_l2, "representer: lambda of the L2 fine-tuning")->capture_default_str();
   cmd->add_option("--seed", o->o.seed, "Seed of sampling and projections")->capture_default_str();
   cmd->add_option("--out", o->out, "Write influence.json and influence.html into this directory");
@@ -69,6 +74,7 @@ void register_influence(CLI::App& app) {
     // The training set exactly as the run was trained on it (same rows, same order).
     data::Dataset ds = train::load_dataset_for_run(run, "");
     const data::EncodedSet train_set = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
+    const data::EncodedSet dev_set = ds.dev.empty() ? data::EncodedSet{} : data::EncodedSet::from(ds.dev, run.vocab, ds.pair);
     std::vector<data::Example> test;
     if (!o->test_data.empty()) test = split_examples(run, o->test_data, o->split, o->limit, "influence");
     else if (!o->texts.empty()) test = examples_from_texts(run, o->texts, "influence");
@@ -86,6 +92,7 @@ void register_influence(CLI::App& app) {
     in.config = run.model_config;
     in.train = &train_set;
     in.test = &test_set;
+    in.dev = &dev_set;
     in.loss = train::TrainingLoss::make(train_set, run.model_config.num_classes, run.model_config.pair,
                                         run.config["train"].value("class_weight", std::string("auto")),
                                         run.config["train"].value("weight_decay", 1e-5));
@@ -135,6 +142,20 @@ void register_influence(CLI::App& app) {
           for (const auto& e : t[side])
             std::printf("  %-10s %+.4e  [%s] %s\n", side, e["score"].get<double>(), e["label_name"].get<std::string>().c_str(),
                         e.value("text", std::string()).substr(0, 90).c_str());
+      }
+      if (doc.contains("values")) {
+        const auto& v = doc["values"];
+        std::vector<size_t> order(v["value"].size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v["value"][a].get<double>() > v["value"][b].get<double>(); });
+        std::printf("Data Shapley values (%zu points; highest and lowest):\n", order.size());
+        for (size_t k = 0; k < order.size(); ++k) {
+          if (k >= static_cast<size_t>(o->o.top) && k + o->o.top < order.size()) continue;
+          const size_t i = order[k];
+          const int64_t row = v["train"][i].get<int64_t>();
+          std::printf("  train %-6lld %+.4e (se %.1e) [%s]\n", static_cast<long long>(row), v["value"][i].get<double>(),
+                      v["standard_error"][i].get<double>(), run.label_names.at(ds.train[row].label).c_str());
+        }
       }
       if (doc.contains("self_influence_ranking")) {
         std::printf("highest self-influence:\n");

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   register_train_editor(app);
   register_counterfactual(app);
   register_influence(app);
+  register_influence_check(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,10 @@
 //   if-exact, if-cg, if-lissa  influence functions (Koh & Liang 2017), influence_functions.cpp
 //   tracin                     TracIn over the run's checkpoints (Pruthi et al. 2020), tracin.cpp
 //   representer                representer points (Yeh et al. 2018), representer.cpp
+//   ekfac, kfac                influence with (E)K-FAC curvature (Grosse et al. 2023), ekfac.cpp
+//   shapley                    Data Shapley values (Ghorbani & Zou 2019) of sampled training
+//                              points, learner = the last layer on frozen features, utility =
+//                              held-out accuracy; shapley_method.cpp (algorithms in shapley.h)
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -47,6 +51,13 @@ struct InfluenceOptions {
   // TracIn: gradients projected to this many dimensions by a seeded CountSketch (a sparse
   // Johnson-Lindenstrauss projection; inner products are preserved in expectation); 0 = exact.
   int64_t projection = 0;
+  // Data Shapley (shapley.h): the algorithm (exact | tmc | g-shapley), the players (training
+  // rows drawn with `seed`; exact needs <= 20), the permutation budget, and g-shapley's step.
+  std::string shapley = "tmc";
+  int64_t shapley_points = 100;
+  int64_t shapley_permutations = 500;
+  double shapley_tolerance = 0.01;
+  double shapley_lr = 0.1;
   // Representer points: lambda of the L2 fine-tuning of the last layer.
   double representer_l2 = 1e-3;
   uint64_t seed = 0;
@@ -81,6 +92,10 @@ struct InfluenceResult {
   at::Tensor scores;                   // [tests, train] float64
   std::vector<double> self_influence;  // [train] when asked: larger = more unusual
   std::vector<TestInfluence> tests;
+  // Data Shapley: global values (no test point) of the training rows `value_rows`, with their
+  // Monte Carlo standard errors.
+  std::vector<int64_t> value_rows;
+  std::vector<double> values, value_errors;
   Json diagnostics = Json::object();  // solver residuals, LiSSA convergence, fidelity, timings
   // Fills `tests` from `scores`; train_labels of the training set.
   void summarise(const std::vector<int64_t>& train_labels, int64_t top);
@@ -93,6 +108,7 @@ struct InfluenceInputs {
   models::ModelConfig config;
   const data::EncodedSet* train = nullptr;
   const data::EncodedSet* test = nullptr;  // may be empty (self-influence only)
+  const data::EncodedSet* dev = nullptr;   // held-out split: Data Shapley's utility
   train::TrainingLoss loss;                // the trainer's (train/loss.h)
   std::vector<int64_t> test_labels;        // the labels explained, one per test row
   std::vector<models::CheckpointInfo> checkpoints;

@@ -21,6 +21,9 @@ const std::map<std::string, Method>& registry() {
                                                   {"if-cg", &run_influence_functions},
                                                   {"if-lissa", &run_influence_functions},
                                                   {"tracin", &run_tracin},
+                                                  {"ekfac", &run_kfac_influence},
+                                                  {"kfac", &run_kfac_influence},
+                                                  {"shapley", &run_shapley},
                                                   {"representer", &run_representer}};
   return m;
 }
@@ -43,6 +46,8 @@ void InfluenceOptions::validate() const {
   if (hessian_samples < 0) throw InvalidArgument("influence: --hessian-samples must be >= 0");
   if (projection < 0) throw InvalidArgument("influence: --projection must be >= 0");
   if (!(representer_l2 > 0) || !std::isfinite(representer_l2)) throw InvalidArgument("influence: --representer-l2 must be > 0");
+  if (shapley_points < 1 || shapley_permutations < 1 || !(shapley_tolerance >= 0) || !(shapley_lr > 0))
+    throw InvalidArgument("influence: shapley needs points >= 1, permutations >= 1, tolerance >= 0 and lr > 0");
   if (memory_bytes < 1) throw InvalidArgument("influence: memory_bytes must be >= 1");
   solve.validate();
 }
@@ -62,6 +67,10 @@ Json InfluenceOptions::to_json() const {
     j["projection"] = projection;
   }
   if (method == "representer") j["representer_l2"] = representer_l2;
+  if (method == "ekfac" || method == "kfac") j["damping"] = solve.damping;
+  if (method == "shapley")
+    j["shapley"] = {{"algorithm", shapley}, {"points", shapley_points}, {"permutations", shapley_permutations},
+                    {"tolerance", shapley_tolerance}, {"lr", shapley_lr}};
   return j;
 }
 
@@ -141,6 +150,7 @@ Json InfluenceResult::to_json() const {
   Json j{{"lumen", "influence-v1"}, {"method", method},       {"options", options.to_json()}, {"parameters", parameters},
          {"sign", sign},           {"tests", t},             {"diagnostics", diagnostics}};
   if (!self_influence.empty()) j["self_influence"] = self_influence;
+  if (!values.empty()) j["values"] = {{"train", value_rows}, {"value", values}, {"standard_error", value_errors}};
   if (options.keep_scores && scores.defined()) {
     Json m = Json::array();
     for (int64_t r = 0; r < scores.size(0); ++r) {
@@ -161,7 +171,7 @@ InfluenceResult compute_influence(const InfluenceInputs& in, const InfluenceOpti
   if (static_cast<int64_t>(inputs.test_labels.size()) != inputs.test->size())
     throw InvalidArgument("influence: " + std::to_string(inputs.test_labels.size()) + " test labels for " +
                           std::to_string(inputs.test->size()) + " test examples");
-  if (inputs.test->size() == 0 && !o.self_influence)
+  if (inputs.test->size() == 0 && !o.self_influence && o.method != "shapley")
     throw InvalidArgument("influence: nothing to score: give test examples or ask for self-influence");
   InfluenceResult r;
   r.method = o.method;

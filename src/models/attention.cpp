@@ -30,16 +30,25 @@ TokenAttentionImpl::TokenAttentionImpl(const std::string& kind, int64_t dim, boo
   }
 }
 
-at::Tensor TokenAttentionImpl::scores(const at::Tensor& states, const at::Tensor& query) {
+at::Tensor TokenAttentionImpl::scores(const at::Tensor& states, const at::Tensor& query, const at::Tensor& mask) {
   if (kind_ == "uniform") return torch::zeros({states.size(0), states.size(1)}, states.options());
   if (kind_ == "additive") {
     at::Tensor pre = parallel_linear(states, w_->weight, w_->bias);  // [B, T, m/2]
-    if (pair_) pre = pre + wq_->forward(query).unsqueeze(1);
-    return v_->forward(torch::tanh(pre)).squeeze(2);
+    record_linear("w", states, pre, mask, true);
+    if (pair_) {
+      const at::Tensor q = wq_->forward(query);
+      record_linear("wq", query, q, {}, false);
+      pre = pre + q.unsqueeze(1);
+    }
+    const at::Tensor hidden = torch::tanh(pre), out = v_->forward(hidden);
+    record_linear("v", hidden, out, mask, false);
+    return out.squeeze(2);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(dim_));
   if (pair_) return torch::bmm(states, query.unsqueeze(2)).squeeze(2) * scale;
-  return v_->forward(states).squeeze(2) * scale;
+  const at::Tensor out = v_->forward(states);
+  record_linear("w", states, out, mask, false);
+  return out.squeeze(2) * scale;
 }
 
 at::Tensor TokenAttentionImpl::normalize(const at::Tensor& scores, const at::Tensor& token_mask, bool mask_padding) {

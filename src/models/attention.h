@@ -12,6 +12,7 @@
 #include <string>
 
 #include "data/batch.h"
+#include "models/forward.h"
 
 namespace lumen::models {
 
@@ -20,7 +21,8 @@ class TokenAttentionImpl : public torch::nn::Module {
   TokenAttentionImpl(const std::string& kind, int64_t dim, bool pair);
   // states [B, T, m]; token_mask [B, T] bool; query [B, m] for pairs (else undefined).
   // Returns raw scores [B, T] (unmasked).
-  at::Tensor scores(const at::Tensor& states, const at::Tensor& query);
+  // `mask` [B, T] (non-pad positions) only marks the valid rows of recorded taps (TapRecorder).
+  at::Tensor scores(const at::Tensor& states, const at::Tensor& query, const at::Tensor& mask = {});
   // Masked softmax of the scores -> weights [B, T]. With mask_padding false (diagnostic
   // negative control only) every position takes part.
   static at::Tensor normalize(const at::Tensor& scores, const at::Tensor& token_mask, bool mask_padding = true);

@@ -15,6 +15,37 @@ DifferentiableMode::DifferentiableMode() { ++differentiable_depth; }
 DifferentiableMode::~DifferentiableMode() { --differentiable_depth; }
 bool DifferentiableMode::on() { return differentiable_depth > 0; }
 
+namespace {
+thread_local TapRecorder* active_recorder = nullptr;
+}  // namespace
+
+TapRecorder::TapRecorder() : previous_(active_recorder) { active_recorder = this; }
+TapRecorder::~TapRecorder() { active_recorder = previous_; }
+TapRecorder* TapRecorder::active() { return active_recorder; }
+
+void TapRecorder::record(const std::string& layer, const at::Tensor& input, const at::Tensor& output, const at::Tensor& valid,
+                         bool bias) {
+  LinearTap t;
+  t.layer = prefix_.empty() ? layer : prefix_ + "." + layer;
+  const bool flat = input.dim() == 2;
+  t.input = (flat ? input.unsqueeze(1) : input).detach();
+  t.output = output;  // as computed: a view made here would not be in the graph
+  t.valid = valid.defined() ? (valid.dim() == 1 ? valid.unsqueeze(1) : valid).to(input.scalar_type())
+                            : torch::ones({t.input.size(0), t.input.size(1)}, input.options());
+  t.bias = bias;
+  taps.push_back(std::move(t));
+}
+
+TapRecorder::Scope::Scope(const std::string& prefix) : recorder_(active_recorder) {
+  if (recorder_) {
+    previous_ = recorder_->prefix_;
+    recorder_->prefix_ = prefix;
+  }
+}
+TapRecorder::Scope::~Scope() {
+  if (recorder_) recorder_->prefix_ = previous_;
+}
+
 TextClassifierImpl::TextClassifierImpl(ModelConfig config) : config_(std::move(config)) {
   config_.validate();
   const int64_t m = config_.output_dim();
@@ -63,20 +94,33 @@ Encoded TextClassifierImpl::encode(const at::Tensor& embeddings, const data::Bat
     throw InvalidArgument("model: embeddings must be [B, T, E] matching the batch");
   Encoded enc;
   enc.embeddings = embeddings;
-  EncoderOutput eo = edit_ ? encoder_->encode(embeddings, batch.mask, batch.lengths, with_edit(options))
-                           : encoder_->encode(embeddings, batch.mask, batch.lengths, options);
+  EncoderOutput eo = [&] {
+    TapRecorder::Scope scope("encoder");
+    return edit_ ? encoder_->encode(embeddings, batch.mask, batch.lengths, with_edit(options))
+                 : encoder_->encode(embeddings, batch.mask, batch.lengths, options);
+  }();
   enc.states = eo.states;
   enc.self_attentions = std::move(eo.attentions);
   if (config_.pair) {
     enc.embeddings_b = embeddings_b.defined() ? embeddings_b : embed(batch.ids_b);
+    TapRecorder::Scope scope("encoder_b");
     enc.query = encoder_b_->encode(enc.embeddings_b, batch.mask_b, batch.lengths_b, {}).final;
   }
   return enc;
 }
 
 at::Tensor TextClassifierImpl::decoder(const at::Tensor& context, const at::Tensor& query) {
-  if (config_.pair) return out_->forward(torch::tanh(out_p_->forward(context) + out_q_->forward(query)));
+  TapRecorder::Scope scope("decoder");
+  if (config_.pair) {
+    const at::Tensor p = out_p_->forward(context), q = out_q_->forward(query), hidden = torch::tanh(p + q);
+    const at::Tensor logits = out_->forward(hidden);
+    record_linear("out_p", context, p, {}, true);
+    record_linear("out_q", query, q, {}, false);
+    record_linear("out", hidden, logits, {}, true);
+    return logits;
+  }
   at::Tensor z = out_->forward(context);
+  record_linear("out", context, z, {}, true);
   if (config_.num_classes == 2) return torch::cat({torch::zeros_like(z), z}, 1);  // softmax([0, z]) = sigmoid(z)
   return z;
 }
@@ -112,7 +156,10 @@ ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& ba
   if (config_.pooling == "cls") {
     context = enc.states.select(1, 0);
   } else {
-    at::Tensor w = TokenAttentionImpl::normalize(attention_->scores(enc.states, enc.query), batch.token_mask,
+    at::Tensor w = TokenAttentionImpl::normalize([&] {
+      TapRecorder::Scope scope("attention");
+      return attention_->scores(enc.states, enc.query, batch.mask);
+    }(), batch.token_mask,
                                                  !options.ignore_padding_mask);
     if (options.detach_attention) w = w.detach();
     w = apply_interventions(w, options, -1);

@@ -86,7 +86,9 @@ AverageEncoderImpl::AverageEncoderImpl(int64_t embed_dim, int64_t hidden) : hidd
 
 EncoderOutput AverageEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor&,
                                          const ForwardOptions&) {
-  at::Tensor states = torch::tanh(parallel_linear(emb, proj_->weight, proj_->bias)) * mask.to(emb.scalar_type()).unsqueeze(2);
+  const at::Tensor pre = parallel_linear(emb, proj_->weight, proj_->bias);
+  record_linear("proj", emb, pre, mask, true);
+  at::Tensor states = torch::tanh(pre) * mask.to(emb.scalar_type()).unsqueeze(2);
   return {states, masked_mean(states, mask), {}};
 }
 

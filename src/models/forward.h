@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace lumen::models {
@@ -68,5 +69,57 @@ class DifferentiableMode {
   // Whether a guard is alive on this thread.
   static bool on();
 };
+
+// Records the linear maps a forward pass applies, for influence's Kronecker-factored curvature
+// and batched per-example gradients (issue #12). While a recorder is alive on a thread, the
+// model runs in differentiable mode and every linear layer of the BiLSTM (per direction: the
+// input map with b_ih, the recurrent map with b_hh), the Average encoder, the pooling attention
+// and the decoder adds one tap per application: its inputs and its pre-activation outputs, as
+// [B, R, .] with R rows per example (1 per LSTM step, T for a map over tokens). The per-example
+// gradient of a layer's weight (with its bias as a last column) is then sum_r s_r [a_r, 1]^T,
+// s = d loss / d output. Layer names: "<module>.<layer>", e.g. "encoder.fwd.ih", "attention.w",
+// "decoder.out". The CNN's and the Transformer's layers are not recorded.
+struct LinearTap {
+  std::string layer;
+  at::Tensor input;   // [B, R, in], detached
+  at::Tensor output;  // [B, R, out] or [B, out] as the layer computed it, in the autograd graph
+  at::Tensor valid;   // [B, R] float 0/1 (0 on padding)
+  bool bias = false;  // the layer has a bias (its gradient is the sum of s)
+};
+
+class TapRecorder {
+ public:
+  TapRecorder();
+  ~TapRecorder();
+  TapRecorder(const TapRecorder&) = delete;
+  TapRecorder& operator=(const TapRecorder&) = delete;
+  // The innermost recorder alive on this thread, or nullptr.
+  static TapRecorder* active();
+  // Adds a tap named prefix + layer (inputs [B, R, in] or [B, in]).
+  void record(const std::string& layer, const at::Tensor& input, const at::Tensor& output, const at::Tensor& valid, bool bias);
+  // Layer names recorded inside a scope get `prefix` + "." in front (the classifier names its
+  // modules: encoder, encoder_b, attention, decoder).
+  class Scope {
+   public:
+    explicit Scope(const std::string& prefix);
+    ~Scope();
+
+   private:
+    TapRecorder* recorder_;
+    std::string previous_;
+  };
+  std::vector<LinearTap> taps;
+
+ private:
+  DifferentiableMode differentiable_;
+  TapRecorder* previous_;
+  std::string prefix_;
+};
+
+// Records a tap when a recorder is active (no-op otherwise).
+inline void record_linear(const char* layer, const at::Tensor& input, const at::Tensor& output, const at::Tensor& valid,
+                          bool bias) {
+  if (TapRecorder* r = TapRecorder::active()) r->record(layer, input, output, valid, bias);
+}
 
 }  // namespace lumen::models

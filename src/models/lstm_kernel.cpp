@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/runtime.h"
+#include "models/forward.h"
 
 namespace lumen::models {
 namespace {
@@ -682,6 +683,10 @@ LstmResult plain_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::
     std::vector<at::Tensor> hs;
     for (int64_t s = 0; s < Tx; ++s) {
       at::Tensor a = torch::addmm(bi, xin.select(1, s), wi.t()) + h.mm(wh.t());
+      if (TapRecorder::active()) {  // influence: both maps share the gate pre-activation a
+        record_linear(d == 0 ? "fwd.ih" : "rev.ih", xin.select(1, s), a, valid.select(1, s).squeeze(1), true);
+        record_linear(d == 0 ? "fwd.hh" : "rev.hh", h, a, valid.select(1, s).squeeze(1), true);
+      }
       auto ch = a.chunk(4, 1);
       at::Tensor i = ch[0].sigmoid(), f = ch[1].sigmoid(), g = ch[2].tanh(), o = ch[3].sigmoid();
       at::Tensor c_new = f * c + i * g, h_new = o * c_new.tanh();

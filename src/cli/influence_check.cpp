@@ -1,0 +1,95 @@
+// `lumen influence-check`: influence methods validated against retraining (influence/check.h):
+// mislabel detection, leave-one-out correlation and the linear datamodeling score, one table
+// per validation with a row per method.
+#include <cstdio>
+
+#include "cli/common.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "influence/check.h"
+#include "train/train_run.h"
+
+namespace lumen::cli {
+
+void register_influence_check(CLI::App& app) {
+  struct Options {
+    std::string run, methods = "if-exact,tracin,representer", out;
+    influence::CheckOptions c;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("influence-check", "Validate influence methods against retraining (mislabels, leave-one-out, LDS)");
+  cmd->add_option("--run", o->run, "Run directory")->required();
+  cmd->add_option("--methods", o->methods, "Methods compared (comma list)")->capture_default_str();
+  cmd->add_option("--params", o->c.base.params, "Parameters of every method: all | last | GROUP")->capture_default_str();
+  cmd->add_option("--damping", o->c.base.solve.damping, "Influence functions: damping")->capture_default_str();
+  cmd->add_option("--hessian-samples", o->c.base.hessian_samples, "Influence functions beyond the last layer: Hessian rows")
+      ->capture_default_str();
+  cmd->add_option("--mislabel", o->c.mislabel, "Flip this fraction of training labels, retrain, rank by self-influence")
+      ->capture_default_str();
+  cmd->add_option("--loo-points", o->c.loo_points, "Leave-one-out: points removed one at a time")->capture_default_str();
+  cmd->add_option("--loo-seeds", o->c.loo_seeds, "Leave-one-out: seeds per retraining")->capture_default_str();
+  cmd->add_option("--lds-subsets", o->c.lds_subsets, "Linear datamodeling score: random subsets retrained")->capture_default_str();
+  cmd->add_option("--lds-fraction", o->c.lds_fraction, "Linear datamodeling score: subset size as a fraction")->capture_default_str();
+  cmd->add_option("--test-points", o->c.test_points, "Test examples for LOO and LDS")->capture_default_str();
+  cmd->add_option("--epochs", o->c.epochs, "Epochs of every retraining (0 = the run's)")->capture_default_str();
+  cmd->add_option("--seed", o->c.seed, "Seed of flips and subsets")->capture_default_str();
+  cmd->add_option("--out", o->out, "Write the JSON here");
+  cmd->callback([o] {
+    setup_runtime();
+    o->c.methods = split_list(o->methods);
+    o->c.validate();
+    models::Run run = models::load_run(o->run);
+    data::Dataset ds = train::load_dataset_for_run(run, "");
+    const data::EncodedSet train = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
+    const data::EncodedSet dev = data::EncodedSet::from(ds.dev, run.vocab, ds.pair);
+    const data::EncodedSet test = data::EncodedSet::from(ds.test, run.vocab, ds.pair);
+    influence::CheckInputs in;
+    in.run = &run;
+    in.train = &train;
+    in.dev = &dev;
+    in.test = &test;
+    in.log = [](const std::string& s) { info(s); };
+    const Json result = influence::check_influence(in, o->c);
+    if (!o->out.empty()) write_file_atomic(o->out, result.dump(1) + "\n");
+    if (globals().json) {
+      print_json(result);
+      return;
+    }
+    if (result.contains("mislabel")) {
+      std::printf("mislabel detection: %lld of %lld labels flipped; share of them found in the top x%% by self-influence\n",
+                  static_cast<long long>(result["mislabel"]["flipped"].get<int64_t>()),
+                  static_cast<long long>(result["train_size"].get<int64_t>()));
+      std::printf("  %-14s", "method");
+      for (double s : o->c.inspect) std::printf(" %6.0f%%", 100 * s);
+      std::printf("   AUC    seconds\n");
+      for (const auto& r : result["mislabel"]["table"]) {
+        std::printf("  %-14s", r["method"].get<std::string>().c_str());
+        if (!r.contains("found")) {
+          std::printf(" not converged\n");
+          continue;
+        }
+        for (double s : o->c.inspect) std::printf(" %6.3f ", r["found"][std::to_string(s)].get<double>());
+        std::printf("  %.3f  %7.1f\n", r["auc"].get<double>(), r["seconds"].get<double>());
+      }
+    }
+    if (result.contains("leave_one_out")) {
+      std::printf("leave-one-out: predicted vs actual change in test loss (%zu points x %lld test points, %lld seeds)\n",
+                  result["leave_one_out"]["points"].size(), static_cast<long long>(result["leave_one_out"]["test_points"].get<int64_t>()),
+                  static_cast<long long>(result["leave_one_out"]["seeds"].get<int64_t>()));
+      for (const auto& r : result["leave_one_out"]["table"])
+        std::printf("  %-14s pearson %+.3f [%+.3f, %+.3f]  spearman %+.3f [%+.3f, %+.3f]\n", r["method"].get<std::string>().c_str(),
+                    r["pearson"].get<double>(), r["pearson_95"][0].get<double>(), r["pearson_95"][1].get<double>(),
+                    r["spearman"].get<double>(), r["spearman_95"][0].get<double>(), r["spearman_95"][1].get<double>());
+    }
+    if (result.contains("linear_datamodeling")) {
+      std::printf("linear datamodeling score (%lld subsets of %.0f%%)\n",
+                  static_cast<long long>(result["linear_datamodeling"]["subsets"].get<int64_t>()),
+                  100 * result["linear_datamodeling"]["fraction"].get<double>());
+      for (const auto& r : result["linear_datamodeling"]["table"])
+        std::printf("  %-14s LDS %+.3f (se %.3f)\n", r["method"].get<std::string>().c_str(), r["lds"].get<double>(),
+                    r["standard_error"].get<double>());
+    }
+  });
+}
+
+}  // namespace lumen::cli

@@ -1,0 +1,384 @@
+#include "influence/check.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <filesystem>
+#include <set>
+
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/rng.h"
+#include "influence/methods.h"
+#include "train/metrics.h"
+#include "train/trainer.h"
+
+namespace lumen::influence {
+
+namespace {
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const size_t n = a.size();
+  if (n < 2) return 0;
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * (i + j);
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
+
+// Pearson and Spearman with bootstrap 95% intervals over the pairs.
+Json correlation(const std::vector<double>& predicted, const std::vector<double>& actual, uint64_t seed) {
+  Rng rng(seed ^ 0xB007ULL);
+  std::vector<double> ps, ss;
+  const size_t n = predicted.size();
+  for (int b = 0; b < 500 && n > 2; ++b) {
+    std::vector<double> x(n), y(n);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = rng.uniform_int(n);
+      x[i] = predicted[k];
+      y[i] = actual[k];
+    }
+    ps.push_back(pearson(x, y));
+    ss.push_back(spearman(x, y));
+  }
+  auto interval = [](std::vector<double> v) {
+    if (v.empty()) return Json::array({nullptr, nullptr});
+    std::sort(v.begin(), v.end());
+    return Json::array({v[static_cast<size_t>(0.025 * (v.size() - 1))], v[static_cast<size_t>(0.975 * (v.size() - 1))]});
+  };
+  return {{"pearson", pearson(predicted, actual)},
+          {"pearson_95", interval(ps)},
+          {"spearman", spearman(predicted, actual)},
+          {"spearman_95", interval(ss)},
+          {"pairs", static_cast<int64_t>(n)}};
+}
+
+data::EncodedSet subset(const data::EncodedSet& s, const std::vector<int64_t>& rows) {
+  data::EncodedSet out;
+  out.pair = s.pair;
+  for (int64_t r : rows) {
+    out.ids.push_back(s.ids[r]);
+    if (s.pair) out.ids_b.push_back(s.ids_b[r]);
+    out.labels.push_back(s.labels[r]);
+    out.tokens += static_cast<int64_t>(s.ids[r].size() + (s.pair ? s.ids_b[r].size() : 0));
+  }
+  return out;
+}
+
+struct Retrained {
+  models::TextClassifier model{nullptr};
+  std::vector<models::CheckpointInfo> checkpoints;
+};
+
+// Trains a fresh model of the run's configuration on `train`; with `checkpoint_dir`, keeps a
+// checkpoint per epoch there (for TracIn).
+Retrained retrain(const models::Run& run, const data::EncodedSet& train, const data::EncodedSet& dev, train::TrainOptions o,
+                  uint64_t seed, const std::string& checkpoint_dir = "") {
+  o.seed = seed;
+  o.progress = false;
+  torch::manual_seed(seed);
+  Retrained r;
+  r.model = models::TextClassifier(run.model_config);
+  train::fit(r.model, train, dev, o, [&](int64_t epoch) {
+    if (checkpoint_dir.empty()) return;
+    const std::string path = join_path(checkpoint_dir, "epoch-" + std::to_string(epoch) + ".pt");
+    models::save_weights(r.model, path);
+    r.checkpoints.push_back({epoch, path, o.lr});
+  });
+  return r;
+}
+
+// Per-example test losses (plain cross-entropy of the gold labels).
+std::vector<double> test_losses(models::TextClassifier& model, const data::EncodedSet& test) {
+  const auto p = train::predict_proba(model, test);
+  std::vector<double> out(test.size());
+  for (int64_t i = 0; i < test.size(); ++i) out[i] = -std::log(std::max(p[i][test.labels[i]], 1e-300));
+  return out;
+}
+
+InfluenceInputs inputs_for(const models::Run& run, const Retrained& m, const data::EncodedSet& train, const data::EncodedSet& test) {
+  InfluenceInputs in;
+  in.model = m.model;
+  in.config = run.model_config;
+  in.train = &train;
+  in.test = &test;
+  in.loss = train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair,
+                                      run.config["train"].value("class_weight", std::string("auto")),
+                                      run.config["train"].value("weight_decay", 1e-5));
+  in.test_labels = test.labels;
+  in.checkpoints = m.checkpoints;
+  return in;
+}
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    path_ = (std::filesystem::temp_directory_path() / ("lumen-check-" + std::to_string(::getpid()) + "-" +
+                                                       std::to_string(counter_++)))
+                .string();
+    std::filesystem::remove_all(path_);
+    make_dirs(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  static inline int counter_ = 0;
+};
+
+}  // namespace
+
+void CheckOptions::validate() const {
+  if (methods.empty()) throw InvalidArgument("influence-check: no methods");
+  for (const auto& m : methods) {
+    InfluenceOptions o = base;
+    o.method = m;
+    o.validate();
+  }
+  if (!(mislabel >= 0 && mislabel < 1)) throw InvalidArgument("influence-check: --mislabel must be in [0, 1)");
+  if (loo_points < 0 || loo_seeds < 1) throw InvalidArgument("influence-check: --loo-points >= 0 and --loo-seeds >= 1");
+  if (lds_subsets < 0 || !(lds_fraction > 0 && lds_fraction < 1))
+    throw InvalidArgument("influence-check: --lds-subsets >= 0 and --lds-fraction in (0, 1)");
+  if (test_points < 1) throw InvalidArgument("influence-check: --test-points must be >= 1");
+  if (epochs < 0) throw InvalidArgument("influence-check: --epochs must be >= 0");
+  if (mislabel == 0 && loo_points == 0 && lds_subsets == 0)
+    throw InvalidArgument("influence-check: nothing to check: give --mislabel, --loo-points or --lds-subsets");
+}
+
+Json CheckOptions::to_json() const {
+  return {{"methods", methods},       {"base", base.to_json()}, {"mislabel", mislabel},   {"inspect", inspect},
+          {"loo_points", loo_points}, {"loo_seeds", loo_seeds}, {"lds_subsets", lds_subsets}, {"lds_fraction", lds_fraction},
+          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}};
+}
+
+train::TrainOptions train_options_of(const models::Run& run) {
+  train::TrainOptions o;
+  const Json& t = run.config.at("train");
+  o.epochs = t.value("epochs", o.epochs);
+  o.batch_size = t.value("batch_size", o.batch_size);
+  o.lr = t.value("lr", o.lr);
+  o.weight_decay = t.value("weight_decay", o.weight_decay);
+  o.amsgrad = t.value("amsgrad", o.amsgrad);
+  o.class_weight = t.value("class_weight", o.class_weight);
+  o.select = t.value("select", o.select);
+  o.seed = t.value("seed", o.seed);
+  o.progress = false;
+  return o;
+}
+
+Json check_influence(const CheckInputs& in, const CheckOptions& o) {
+  o.validate();
+  const models::Run& run = *in.run;
+  auto log = [&](const std::string& s) {
+    if (in.log) in.log(s);
+  };
+  train::TrainOptions topt = train_options_of(run);
+  if (o.epochs > 0) topt.epochs = o.epochs;
+  const data::EncodedSet& train = *in.train;
+  const int64_t n = train.size();
+  Json out{{"lumen", "influence-check-v1"}, {"options", o.to_json()}, {"train_size", n}};
+  const auto t0 = std::chrono::steady_clock::now();
+
+  if (o.mislabel > 0) {
+    Rng rng(o.seed ^ 0xF11FULL);
+    std::vector<int64_t> rows(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    rng.shuffle(rows);
+    const int64_t k = std::max<int64_t>(1, std::llround(o.mislabel * n));
+    data::EncodedSet noisy = train;
+    std::vector<int64_t> flipped(n, 0);
+    const int64_t C = run.model_config.num_classes;
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t r = rows[j];
+      noisy.labels[r] = C == 2 ? 1 - noisy.labels[r] : (noisy.labels[r] + 1 + static_cast<int64_t>(rng.uniform_int(C - 1))) % C;
+      flipped[r] = 1;
+    }
+    log("mislabel: retraining on " + std::to_string(n) + " examples with " + std::to_string(k) + " labels flipped");
+    ScratchDir dir;
+    Retrained m = retrain(run, noisy, *in.dev, topt, topt.seed, dir.path());
+    static const data::EncodedSet empty;
+    Json table = Json::array();
+    auto score_ranking = [&](const std::string& name, const std::vector<double>& s, double seconds, const Json& extra) {
+      std::vector<int64_t> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s[a] > s[b]; });
+      Json found = Json::object();
+      for (double share : o.inspect) {
+        const int64_t top = std::llround(share * n);
+        int64_t hit = 0;
+        for (int64_t j = 0; j < top; ++j) hit += flipped[order[j]];
+        found[std::to_string(share)] = static_cast<double>(hit) / k;
+      }
+      Json row{{"method", name}, {"found", found}, {"auc", train::roc_auc(s, flipped)}, {"seconds", seconds}};
+      if (!extra.is_null()) row["diagnostics"] = extra;
+      table.push_back(row);
+    };
+    {  // baseline: the retrained model's training loss on the (noisy) labels
+      const auto c0 = std::chrono::steady_clock::now();
+      const auto p = train::predict_proba(m.model, noisy);
+      std::vector<double> s(n);
+      for (int64_t i = 0; i < n; ++i) s[i] = -std::log(std::max(p[i][noisy.labels[i]], 1e-300));
+      score_ranking("training-loss", s, std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count(), nullptr);
+    }
+    for (const auto& method : o.methods) {
+      InfluenceOptions mo = o.base;
+      mo.method = method;
+      mo.self_influence = true;
+      InfluenceInputs ii = inputs_for(run, m, noisy, empty);
+      log("mislabel: self-influence by " + method);
+      const auto c0 = std::chrono::steady_clock::now();
+      InfluenceResult r = compute_influence(ii, mo);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+      if (r.self_influence.empty()) {
+        table.push_back({{"method", method}, {"converged", false}, {"diagnostics", r.diagnostics}});
+        continue;
+      }
+      score_ranking(method, r.self_influence, secs, r.parameters);
+    }
+    out["mislabel"] = {{"flipped", k}, {"fraction", o.mislabel}, {"table", table}};
+  }
+
+  if (o.loo_points > 0 || o.lds_subsets > 0) {
+    const data::EncodedSet test = subset(*in.test, all_rows(std::min<int64_t>(o.test_points, in.test->size())));
+    const int64_t nt = test.size();
+    ScratchDir dir;
+    log("retraining the base model (seed " + std::to_string(topt.seed) + ")");
+    Retrained base = retrain(run, train, *in.dev, topt, topt.seed, dir.path());
+    const std::vector<double> base_loss = test_losses(base.model, test);
+    std::vector<at::Tensor> scores;  // per method [nt, n]
+    Json failed = Json::array();
+    for (const auto& method : o.methods) {
+      InfluenceOptions mo = o.base;
+      mo.method = method;
+      log("scoring with " + method);
+      InfluenceResult r = compute_influence(inputs_for(run, base, train, test), mo);
+      if (!r.scores.defined()) failed.push_back({{"method", method}, {"diagnostics", r.diagnostics}});
+      scores.push_back(r.scores);
+    }
+    if (!failed.empty()) out["not_converged"] = failed;
+    if (o.loo_points > 0) {
+      // Points: the strongest of each method by total |score| (half) and random ones (half).
+      Rng rng(o.seed ^ 0x100ULL);
+      std::set<int64_t> chosen;
+      const int64_t per_method = std::max<int64_t>(1, o.loo_points / (2 * static_cast<int64_t>(o.methods.size())));
+      for (const auto& s : scores) {
+        if (!s.defined()) continue;
+        const at::Tensor total = s.abs().sum(0);
+        const at::Tensor idx = std::get<1>(total.topk(std::min<int64_t>(n, per_method * 4)));
+        int64_t added = 0;
+        for (int64_t j = 0; j < idx.numel() && added < per_method && static_cast<int64_t>(chosen.size()) < o.loo_points; ++j)
+          if (chosen.insert(idx[j].item<int64_t>()).second) ++added;
+      }
+      while (static_cast<int64_t>(chosen.size()) < std::min(o.loo_points, n)) chosen.insert(static_cast<int64_t>(rng.uniform_int(n)));
+      const std::vector<int64_t> points(chosen.begin(), chosen.end());
+      // Actual change: mean over seeds of loss(without i, seed) - loss(full, seed).
+      std::vector<std::vector<double>> full_loss(o.loo_seeds);
+      full_loss[0] = base_loss;
+      for (int64_t s = 1; s < o.loo_seeds; ++s) {
+        log("leave-one-out: base model, seed " + std::to_string(topt.seed + s));
+        Retrained b = retrain(run, train, *in.dev, topt, topt.seed + s);
+        full_loss[s] = test_losses(b.model, test);
+      }
+      std::vector<std::vector<double>> actual(points.size(), std::vector<double>(nt, 0.0));
+      for (size_t p = 0; p < points.size(); ++p) {
+        std::vector<int64_t> keep;
+        for (int64_t i = 0; i < n; ++i)
+          if (i != points[p]) keep.push_back(i);
+        const data::EncodedSet without = subset(train, keep);
+        for (int64_t s = 0; s < o.loo_seeds; ++s) {
+          log("leave-one-out: without training row " + std::to_string(points[p]) + " (" + std::to_string(p + 1) + "/" +
+              std::to_string(points.size()) + "), seed " + std::to_string(topt.seed + s));
+          Retrained m = retrain(run, without, *in.dev, topt, topt.seed + s);
+          const auto l = test_losses(m.model, test);
+          for (int64_t t = 0; t < nt; ++t) actual[p][t] += (l[t] - full_loss[s][t]) / o.loo_seeds;
+        }
+      }
+      Json table = Json::array();
+      for (size_t mi = 0; mi < o.methods.size(); ++mi) {
+        if (!scores[mi].defined()) continue;
+        std::vector<double> pred, act;
+        for (size_t p = 0; p < points.size(); ++p)
+          for (int64_t t = 0; t < nt; ++t) {
+            pred.push_back(scores[mi][t][points[p]].item<double>());
+            act.push_back(actual[p][t]);
+          }
+        Json row = correlation(pred, act, o.seed);
+        row["method"] = o.methods[mi];
+        table.push_back(row);
+      }
+      out["leave_one_out"] = {{"points", points}, {"seeds", o.loo_seeds}, {"test_points", nt}, {"table", table}};
+    }
+    if (o.lds_subsets > 0) {
+      Rng rng(o.seed ^ 0x1D5ULL);
+      const int64_t keep_n = std::max<int64_t>(1, std::llround(o.lds_fraction * n));
+      std::vector<std::vector<double>> actual(o.lds_subsets);
+      std::vector<std::vector<int64_t>> removed(o.lds_subsets);
+      for (int64_t j = 0; j < o.lds_subsets; ++j) {
+        std::vector<int64_t> rows = all_rows(n);
+        rng.shuffle(rows);
+        std::vector<int64_t> keep(rows.begin(), rows.begin() + keep_n);
+        removed[j].assign(rows.begin() + keep_n, rows.end());
+        std::sort(keep.begin(), keep.end());
+        log("linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(o.lds_subsets));
+        Retrained m = retrain(run, subset(train, keep), *in.dev, topt, topt.seed);
+        actual[j] = test_losses(m.model, test);
+      }
+      Json table = Json::array();
+      for (size_t mi = 0; mi < o.methods.size(); ++mi) {
+        if (!scores[mi].defined()) continue;
+        std::vector<double> per_test;
+        for (int64_t t = 0; t < nt; ++t) {
+          std::vector<double> pred(o.lds_subsets), act(o.lds_subsets);
+          const at::Tensor row = scores[mi][t].contiguous();
+          const double* s = row.data_ptr<double>();
+          for (int64_t j = 0; j < o.lds_subsets; ++j) {
+            double sum = 0;
+            for (int64_t i : removed[j]) sum += s[i];  // removing proponents raises the loss
+            pred[j] = sum;
+            act[j] = actual[j][t];
+          }
+          per_test.push_back(spearman(pred, act));
+        }
+        const double mean = std::accumulate(per_test.begin(), per_test.end(), 0.0) / per_test.size();
+        double var = 0;
+        for (double v : per_test) var += (v - mean) * (v - mean);
+        const double se = per_test.size() > 1 ? std::sqrt(var / (per_test.size() - 1) / per_test.size()) : 0.0;
+        table.push_back({{"method", o.methods[mi]}, {"lds", mean}, {"standard_error", se}});
+      }
+      out["linear_datamodeling"] = {{"subsets", o.lds_subsets}, {"fraction", o.lds_fraction}, {"test_points", nt}, {"table", table}};
+    }
+  }
+  out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace lumen::influence

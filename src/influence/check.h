@@ -1,0 +1,67 @@
+// Validation of influence methods against retraining (`lumen influence-check`, issue #12):
+//   mislabel detection: flip a fraction of the training labels, retrain with the run's own
+//     settings, rank the training set by each method's self-influence (and by training loss, a
+//     baseline), report the share of flipped points found against the share inspected, and
+//     the ROC-AUC of the ranking;
+//   leave-one-out: retrain without each of N chosen points (several seeds), correlate each
+//     method's predicted change in test loss with the actual mean change (Pearson and
+//     Spearman with bootstrap 95% intervals);
+//   linear datamodeling score (Park et al. 2023): retrain on m random subsets of a fraction of
+//     the training set; per test point, the Spearman correlation between the actual test loss
+//     and the loss predicted by summing the method's scores over the subset's removed points;
+//     averaged over test points.
+// Retraining reuses the trainer (train::fit) with the run's options; runs go one after another
+// at every core, or `parallel` at a time with the cores split among them.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "influence/influence.h"
+#include "models/checkpoint.h"
+
+namespace lumen::influence {
+
+struct CheckOptions {
+  // Methods compared (each with its own options: `base` with the method replaced).
+  std::vector<std::string> methods = {"if-exact", "tracin", "representer"};
+  InfluenceOptions base;
+  // Mislabel detection: the fraction of training labels flipped (0 = skip).
+  double mislabel = 0;
+  // Inspected shares reported for mislabel detection.
+  std::vector<double> inspect = {0.05, 0.1, 0.2, 0.3, 0.5};
+  // Leave-one-out: points removed one at a time (0 = skip), drawn among the strongest-scored
+  // and random ones; seeds per retraining.
+  int64_t loo_points = 0;
+  int64_t loo_seeds = 2;
+  // Linear datamodeling score: subsets (0 = skip) of this fraction of the training set.
+  int64_t lds_subsets = 0;
+  double lds_fraction = 0.5;
+  // Test points for LOO and LDS (the first of the run's test split).
+  int64_t test_points = 20;
+  // Epochs of every retraining (0 = the run's).
+  int64_t epochs = 0;
+  uint64_t seed = 0;
+  void validate() const;
+  Json to_json() const;
+};
+
+// Everything check() needs from a run: its data and settings.
+struct CheckInputs {
+  models::Run* run = nullptr;
+  const data::EncodedSet* train = nullptr;
+  const data::EncodedSet* test = nullptr;
+  const data::EncodedSet* dev = nullptr;
+  // One-line progress messages ("retraining 3/20", ...).
+  std::function<void(const std::string&)> log;
+};
+
+// Runs the chosen validations; the JSON holds one table per validation with a row per method.
+Json check_influence(const CheckInputs& inputs, const CheckOptions& options);
+
+// The run's TrainOptions as saved in its config.json (progress off).
+train::TrainOptions train_options_of(const models::Run& run);
+
+}  // namespace lumen::influence
