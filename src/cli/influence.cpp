@@ -52,6 +52,8 @@ void register_influence(CLI::App& app) {
   cmd->add_option("--lissa-repeats", o->o.solve.lissa_repeats, "if-lissa: repeats averaged")->capture_default_str();
   cmd->add_option("--hessian-samples", o->o.hessian_samples, "Influence functions beyond the last layer: training rows of the Hessian (0 = all)")
       ->capture_default_str();
+  cmd->add_option("--candidates", o->o.fastif_candidates, "fastif: nearest training points scored per test point")
+      ->capture_default_str();
   cmd->add_option("--checkpoints", o->o.checkpoints, "tracin: epochs to use (default: every saved checkpoint)")->delimiter(',');
   cmd->add_option("--projection", o->o.projection, "tracin: CountSketch dimensions (0 = exact gradients)")->capture_default_str();
   cmd->add_option("--shapley", o->o.shapley, "shapley: exact | tmc | g-shapley")->capture_default_str();

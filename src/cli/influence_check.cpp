@@ -19,7 +19,7 @@ void register_influence_check(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("influence-check", "Validate influence methods against retraining (mislabels, leave-one-out, LDS)");
   cmd->add_option("--run", o->run, "Run directory")->required();
-  cmd->add_option("--methods", o->methods, "Methods compared (comma list)")->capture_default_str();
+  cmd->add_option("--methods", o->methods, "Methods compared (comma list; name:params picks a group per method, e.g. ekfac:all)")->capture_default_str();
   cmd->add_option("--params", o->c.base.params, "Parameters of every method: all | last | GROUP")->capture_default_str();
   cmd->add_option("--damping", o->c.base.solve.damping, "Influence functions: damping")->capture_default_str();
   cmd->add_option("--hessian-samples", o->c.base.hessian_samples, "Influence functions beyond the last layer: Hessian rows")

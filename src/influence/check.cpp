@@ -157,13 +157,17 @@ class ScratchDir {
 
 }  // namespace
 
+InfluenceOptions CheckOptions::method_options(const std::string& m) const {
+  InfluenceOptions o = base;
+  const size_t colon = m.find(':');
+  o.method = m.substr(0, colon);
+  if (colon != std::string::npos) o.params = m.substr(colon + 1);
+  return o;
+}
+
 void CheckOptions::validate() const {
   if (methods.empty()) throw InvalidArgument("influence-check: no methods");
-  for (const auto& m : methods) {
-    InfluenceOptions o = base;
-    o.method = m;
-    o.validate();
-  }
+  for (const auto& m : methods) method_options(m).validate();
   if (!(mislabel >= 0 && mislabel < 1)) throw InvalidArgument("influence-check: --mislabel must be in [0, 1)");
   if (loo_points < 0 || loo_seeds < 1) throw InvalidArgument("influence-check: --loo-points >= 0 and --loo-seeds >= 1");
   if (lds_subsets < 0 || !(lds_fraction > 0 && lds_fraction < 1))
@@ -250,8 +254,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
       score_ranking("training-loss", s, std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count(), nullptr);
     }
     for (const auto& method : o.methods) {
-      InfluenceOptions mo = o.base;
-      mo.method = method;
+      InfluenceOptions mo = o.method_options(method);
       mo.self_influence = true;
       InfluenceInputs ii = inputs_for(run, m, noisy, empty);
       log("mislabel: self-influence by " + method);
@@ -277,8 +280,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
     std::vector<at::Tensor> scores;  // per method [nt, n]
     Json failed = Json::array();
     for (const auto& method : o.methods) {
-      InfluenceOptions mo = o.base;
-      mo.method = method;
+      InfluenceOptions mo = o.method_options(method);
       log("scoring with " + method);
       InfluenceResult r = compute_influence(inputs_for(run, base, train, test), mo);
       if (!r.scores.defined()) failed.push_back({{"method", method}, {"diagnostics", r.diagnostics}});

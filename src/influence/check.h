@@ -25,9 +25,11 @@
 namespace lumen::influence {
 
 struct CheckOptions {
-  // Methods compared (each with its own options: `base` with the method replaced).
+  // Methods compared, each "name" or "name:params" (e.g. "ekfac:all"): `base` with the method
+  // (and parameter group) replaced.
   std::vector<std::string> methods = {"if-exact", "tracin", "representer"};
   InfluenceOptions base;
+  InfluenceOptions method_options(const std::string& method) const;
   // Mislabel detection: the fraction of training labels flipped (0 = skip).
   double mislabel = 0;
   // Inspected shares reported for mislabel detection.

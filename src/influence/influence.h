@@ -8,6 +8,7 @@
 //   score < 0  an opponent (harmful).
 // Methods (one file each, registered by name in registry.cpp):
 //   if-exact, if-cg, if-lissa  influence functions (Koh & Liang 2017), influence_functions.cpp
+//   fastif                     FastIF's kNN-restricted influence (Guo et al. 2020), fastif.cpp
 //   tracin                     TracIn over the run's checkpoints (Pruthi et al. 2020), tracin.cpp
 //   representer                representer points (Yeh et al. 2018), representer.cpp
 //   ekfac, kfac                influence with (E)K-FAC curvature (Grosse et al. 2023), ekfac.cpp
@@ -46,6 +47,8 @@ struct InfluenceOptions {
   // Influence functions on non-decoder parameters: training rows (drawn with `seed`) whose
   // loss defines the Hessian; 0 = every row.
   int64_t hessian_samples = 0;
+  // FastIF: training points scored per test point (its nearest in the representation space).
+  int64_t fastif_candidates = 100;
   // TracIn: the checkpoints' epochs to use (empty = every saved one).
   std::vector<int64_t> checkpoints;
   // TracIn: gradients projected to this many dimensions by a seeded CountSketch (a sparse

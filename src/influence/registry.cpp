@@ -20,6 +20,7 @@ const std::map<std::string, Method>& registry() {
   static const std::map<std::string, Method> m = {{"if-exact", &run_influence_functions},
                                                   {"if-cg", &run_influence_functions},
                                                   {"if-lissa", &run_influence_functions},
+                                                  {"fastif", &run_fastif},
                                                   {"tracin", &run_tracin},
                                                   {"ekfac", &run_kfac_influence},
                                                   {"kfac", &run_kfac_influence},
@@ -44,6 +45,7 @@ void InfluenceOptions::validate() const {
   }
   if (top < 0) throw InvalidArgument("influence: --top must be >= 0");
   if (hessian_samples < 0) throw InvalidArgument("influence: --hessian-samples must be >= 0");
+  if (fastif_candidates < 1) throw InvalidArgument("influence: --candidates must be >= 1");
   if (projection < 0) throw InvalidArgument("influence: --projection must be >= 0");
   if (!(representer_l2 > 0) || !std::isfinite(representer_l2)) throw InvalidArgument("influence: --representer-l2 must be > 0");
   if (shapley_points < 1 || shapley_permutations < 1 || !(shapley_tolerance >= 0) || !(shapley_lr > 0))
@@ -58,7 +60,8 @@ Json InfluenceOptions::to_json() const {
          {"top", top},
          {"self_influence", self_influence},
          {"seed", seed}};
-  if (method.rfind("if-", 0) == 0) {
+  if (method == "fastif") j["candidates"] = fastif_candidates;
+  if (method.rfind("if-", 0) == 0 || method == "fastif") {
     j["solve"] = solve.to_json();
     j["hessian_samples"] = hessian_samples;
   }

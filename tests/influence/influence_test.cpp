@@ -128,6 +128,39 @@ TEST(Influence, FunctionsMatchExactLeaveOneOutRetrainingOfTheLastLayer) {
   }
 }
 
+TEST(Influence, FastIfEqualsInfluenceFunctionsOnItsCandidatesAndScoresOnlyThem) {
+  const Task& t = task();
+  auto model = make_model("average");
+  const auto loss = train::TrainingLoss::make(t.train, 2, false, "auto", 0.05);
+  fit_decoder(model, loss, t.train);
+  InfluenceOptions o;
+  o.method = "if-exact";
+  const InfluenceResult exact = compute_influence(inputs(model, loss, t.train, t.test), o);
+  o.method = "fastif";
+  o.fastif_candidates = 10;
+  const InfluenceResult fast = compute_influence(inputs(model, loss, t.train, t.test), o);
+  ASSERT_TRUE(fast.scores.defined());
+  const Features ftrain = decoder_features(model, t.train), ftest = decoder_features(model, t.test);
+  for (int64_t i = 0; i < t.test.size(); ++i) {
+    const auto& cand = fast.diagnostics["candidate_rows"][i];
+    ASSERT_EQ(cand.size(), 10u);
+    const double radius = (ftest.context[i] - ftrain.context[cand[9].get<int64_t>()]).norm().item<double>();
+    int64_t scored = 0;
+    for (int64_t j = 0; j < t.train.size(); ++j) {
+      const bool is_candidate = std::find(cand.begin(), cand.end(), j) != cand.end();
+      const double s = fast.scores[i][j].item<double>();
+      if (is_candidate) {
+        EXPECT_NEAR(s, exact.scores[i][j].item<double>(), 1e-6 * std::abs(exact.scores[i][j].item<double>()) + 1e-12);
+        ++scored;
+      } else {
+        EXPECT_EQ(s, 0.0);
+        EXPECT_GE((ftest.context[i] - ftrain.context[j]).norm().item<double>(), radius - 1e-12);  // the nearest were taken
+      }
+    }
+    EXPECT_EQ(scored, 10);
+  }
+}
+
 TEST(Influence, SelfInfluenceIsTheDiagonalOfPairwiseInfluence) {
   const Task& t = task();
   auto model = make_model("average");
