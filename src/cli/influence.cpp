@@ -24,6 +24,7 @@ void register_influence(CLI::App& app) {
     std::string run, test_data, split = "test", out, explain = "auto";
     std::vector<std::string> texts;
     int64_t limit = 10;
+    bool resume = false;
     influence::InfluenceOptions o;
   };
   auto o = std::make_shared<Options>();
@@ -64,6 +65,7 @@ void register_influence(CLI::App& app) {
   cmd->add_option("--representer-l2", o->o.representer_l2, "representer: lambda of the L2 fine-tuning")->capture_default_str();
   cmd->add_option("--seed", o->o.seed, "Seed of sampling and projections")->capture_default_str();
   cmd->add_option("--out", o->out, "Write influence.json and influence.html into this directory");
+  cmd->add_flag("--resume", o->resume, "With --out: reuse a finished run of the same request instead of recomputing it");
   cmd->callback([o] {
     setup_runtime();
     if (o->explain != "auto" && o->explain != "gold" && o->explain != "predicted")
@@ -109,20 +111,43 @@ void register_influence(CLI::App& app) {
     const bool show = !globals().quiet && !globals().json;
     std::unique_ptr<Progress> bar;
     std::string stage;
+    int64_t shown = 0;
     in.progress = [&](const std::string& s, int64_t done, int64_t total) {
       if (!show) return;
-      if (s != stage || !bar) {
+      if (s != stage || !bar || done < shown) {
         if (bar) bar->finish();
         bar = std::make_unique<Progress>(s, total, true);
         stage = s;
+        shown = 0;
       }
-      bar->advance(1);
-      if (done >= total) bar->finish();
+      bar->advance(done - shown);
+      shown = done;
     };
+    // The request: what must match for --resume to reuse a finished result.
+    Json request{{"run", run.dir}, {"options", o->o.to_json()}, {"explain", o->explain}, {"test_labels", in.test_labels}};
+    {
+      Json texts = Json::array();
+      for (const auto& e : test) texts.push_back(e.tokens);
+      request["tests"] = texts;
+    }
+    const std::string json_path = o->out.empty() ? "" : join_path(o->out, "influence.json");
+    if (o->resume) {
+      if (o->out.empty()) throw InvalidArgument("influence: --resume needs --out");
+      if (path_exists(json_path)) {
+        const Json done = read_json_file(json_path);
+        if (done.contains("request") && done["request"] == request) {
+          info("influence: " + json_path + " holds this request already; not recomputed");
+          if (globals().json) print_json(done);
+          return;
+        }
+        info("influence: " + json_path + " holds another request; recomputing");
+      }
+    }
     const influence::InfluenceResult result = influence::compute_influence(in, o->o);
     if (bar) bar->finish();
     Json doc = influence::influence_document(result, ds.train, test, run.label_names);
     doc["run"] = run.dir;
+    doc["request"] = request;
     if (!o->out.empty()) {
       make_dirs(o->out);
       write_file_atomic(join_path(o->out, "influence.json"), doc.dump(1) + "\n");

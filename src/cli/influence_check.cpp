@@ -30,6 +30,10 @@ void register_influence_check(CLI::App& app) {
   cmd->add_option("--loo-seeds", o->c.loo_seeds, "Leave-one-out: seeds per retraining")->capture_default_str();
   cmd->add_option("--lds-subsets", o->c.lds_subsets, "Linear datamodeling score: random subsets retrained")->capture_default_str();
   cmd->add_option("--lds-fraction", o->c.lds_fraction, "Linear datamodeling score: subset size as a fraction")->capture_default_str();
+  cmd->add_flag("--shapley-removal", o->c.shapley_removal, "Data Shapley removal curve: high value first vs random");
+  cmd->add_option("--shapley-points", o->c.base.shapley_points, "Data Shapley: training points valued")->capture_default_str();
+  cmd->add_option("--shapley-permutations", o->c.base.shapley_permutations, "Data Shapley: permutation budget")
+      ->capture_default_str();
   cmd->add_option("--test-points", o->c.test_points, "Test examples for LOO and LDS")->capture_default_str();
   cmd->add_option("--epochs", o->c.epochs, "Epochs of every retraining (0 = the run's)")->capture_default_str();
   cmd->add_option("--seed", o->c.seed, "Seed of flips and subsets")->capture_default_str();
@@ -68,7 +72,7 @@ void register_influence_check(CLI::App& app) {
           std::printf(" not converged\n");
           continue;
         }
-        for (double s : o->c.inspect) std::printf(" %6.3f ", r["found"][std::to_string(s)].get<double>());
+        for (double s : o->c.inspect) std::printf(" %6.3f ", r["found"][influence::share_key(s)].get<double>());
         std::printf("  %.3f  %7.1f\n", r["auc"].get<double>(), r["seconds"].get<double>());
       }
     }
@@ -80,6 +84,15 @@ void register_influence_check(CLI::App& app) {
         std::printf("  %-14s pearson %+.3f [%+.3f, %+.3f]  spearman %+.3f [%+.3f, %+.3f]\n", r["method"].get<std::string>().c_str(),
                     r["pearson"].get<double>(), r["pearson_95"][0].get<double>(), r["pearson_95"][1].get<double>(),
                     r["spearman"].get<double>(), r["spearman_95"][0].get<double>(), r["spearman_95"][1].get<double>());
+    }
+    if (result.contains("shapley_removal")) {
+      const auto& s = result["shapley_removal"];
+      std::printf("Data Shapley removal curve (%lld players; test accuracy of the last-layer learner)\n",
+                  static_cast<long long>(s["players"].get<int64_t>()));
+      std::printf("  removed   high value first   random\n");
+      for (size_t i = 0; i < s["removed_share_of_players"].size(); ++i)
+        std::printf("  %5.0f%%   %.4f             %.4f\n", 100 * s["removed_share_of_players"][i].get<double>(),
+                    s["accuracy_high_value_first"][i].get<double>(), s["accuracy_random"][i].get<double>());
     }
     if (result.contains("linear_datamodeling")) {
       std::printf("linear datamodeling score (%lld subsets of %.0f%%)\n",

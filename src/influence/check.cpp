@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <filesystem>
 #include <set>
@@ -157,6 +158,12 @@ class ScratchDir {
 
 }  // namespace
 
+std::string share_key(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", share);
+  return buf;
+}
+
 InfluenceOptions CheckOptions::method_options(const std::string& m) const {
   InfluenceOptions o = base;
   const size_t colon = m.find(':');
@@ -174,14 +181,14 @@ void CheckOptions::validate() const {
     throw InvalidArgument("influence-check: --lds-subsets >= 0 and --lds-fraction in (0, 1)");
   if (test_points < 1) throw InvalidArgument("influence-check: --test-points must be >= 1");
   if (epochs < 0) throw InvalidArgument("influence-check: --epochs must be >= 0");
-  if (mislabel == 0 && loo_points == 0 && lds_subsets == 0)
-    throw InvalidArgument("influence-check: nothing to check: give --mislabel, --loo-points or --lds-subsets");
+  if (mislabel == 0 && loo_points == 0 && lds_subsets == 0 && !shapley_removal)
+    throw InvalidArgument("influence-check: nothing to check: give --mislabel, --loo-points, --lds-subsets or --shapley-removal");
 }
 
 Json CheckOptions::to_json() const {
   return {{"methods", methods},       {"base", base.to_json()}, {"mislabel", mislabel},   {"inspect", inspect},
           {"loo_points", loo_points}, {"loo_seeds", loo_seeds}, {"lds_subsets", lds_subsets}, {"lds_fraction", lds_fraction},
-          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}};
+          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}, {"shapley_removal", shapley_removal}};
 }
 
 train::TrainOptions train_options_of(const models::Run& run) {
@@ -240,7 +247,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
         const int64_t top = std::llround(share * n);
         int64_t hit = 0;
         for (int64_t j = 0; j < top; ++j) hit += flipped[order[j]];
-        found[std::to_string(share)] = static_cast<double>(hit) / k;
+        found[share_key(share)] = static_cast<double>(hit) / k;
       }
       Json row{{"method", name}, {"found", found}, {"auc", train::roc_auc(s, flipped)}, {"seconds", seconds}};
       if (!extra.is_null()) row["diagnostics"] = extra;
@@ -378,6 +385,35 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
       }
       out["linear_datamodeling"] = {{"subsets", o.lds_subsets}, {"fraction", o.lds_fraction}, {"test_points", nt}, {"table", table}};
     }
+  }
+  if (o.shapley_removal) {
+    InfluenceOptions so = o.base;
+    so.method = "shapley";
+    InfluenceInputs ii;
+    ii.model = run.model;
+    ii.config = run.model_config;
+    ii.train = &train;
+    ii.dev = in.dev;
+    ii.loss = train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair,
+                                        run.config["train"].value("class_weight", std::string("auto")),
+                                        run.config["train"].value("weight_decay", 1e-5));
+    log("Data Shapley of " + std::to_string(std::min(so.shapley_points, n)) + " training points (the run's model)");
+    const InfluenceResult r = compute_influence(ii, so);
+    std::vector<size_t> idx(r.values.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return r.values[a] > r.values[b]; });
+    std::vector<int64_t> by_value, random;
+    for (size_t i : idx) by_value.push_back(r.value_rows[i]);
+    random = r.value_rows;
+    Rng rng(o.seed ^ 0x4A4DULL);
+    rng.shuffle(random);
+    const auto high = last_layer_removal_curve(ii, by_value, o.removal, *in.test);
+    const auto rand = last_layer_removal_curve(ii, random, o.removal, *in.test);
+    out["shapley_removal"] = {{"players", static_cast<int64_t>(r.values.size())},
+                              {"removed_share_of_players", o.removal},
+                              {"accuracy_high_value_first", high},
+                              {"accuracy_random", rand},
+                              {"shapley", r.diagnostics["shapley"]}};
   }
   out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

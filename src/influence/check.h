@@ -9,7 +9,10 @@
 //   linear datamodeling score (Park et al. 2023): retrain on m random subsets of a fraction of
 //     the training set; per test point, the Spearman correlation between the actual test loss
 //     and the loss predicted by summing the method's scores over the subset's removed points;
-//     averaged over test points.
+//     averaged over test points;
+//   Data Shapley removal curve: the held-out accuracy after removing the highest-valued points
+//     first against removing them at random (Ghorbani & Zou's figure), with the last-layer
+//     learner the values were computed for.
 // Retraining reuses the trainer (train::fit) with the run's options; runs go one after another
 // at every core, or `parallel` at a time with the cores split among them.
 #pragma once
@@ -41,6 +44,11 @@ struct CheckOptions {
   // Linear datamodeling score: subsets (0 = skip) of this fraction of the training set.
   int64_t lds_subsets = 0;
   double lds_fraction = 0.5;
+  // Data Shapley removal curve: value the players (base.shapley* options), remove the most
+  // valuable first and, as the control, in random order; the last-layer learner's test accuracy
+  // at each removed share.
+  bool shapley_removal = false;
+  std::vector<double> removal = {0, 0.1, 0.2, 0.3, 0.4, 0.5};
   // Test points for LOO and LDS (the first of the run's test split).
   int64_t test_points = 20;
   // Epochs of every retraining (0 = the run's).
@@ -62,6 +70,9 @@ struct CheckInputs {
 
 // Runs the chosen validations; the JSON holds one table per validation with a row per method.
 Json check_influence(const CheckInputs& inputs, const CheckOptions& options);
+
+// The key of an inspected share in the mislabel table ("0.2" for 0.2).
+std::string share_key(double share);
 
 // The run's TrainOptions as saved in its config.json (progress off).
 train::TrainOptions train_options_of(const models::Run& run);

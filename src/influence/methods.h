@@ -14,6 +14,11 @@ void run_kfac_influence(const InfluenceInputs& in, const InfluenceOptions& o, In
 void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
 void run_representer(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
 
+// Data Shapley's removal curve: accuracy on `eval` of the last-layer learner (shapley_method.cpp)
+// trained on the rows of `order` (the players) without its first fraction f, per f.
+std::vector<double> last_layer_removal_curve(const InfluenceInputs& in, const std::vector<int64_t>& order,
+                                             const std::vector<double>& fractions, const data::EncodedSet& eval);
+
 // A copy of `model` (same configuration) in `dtype`, parameters copied.
 models::TextClassifier clone_model(models::TextClassifier& model, const models::ModelConfig& config, at::ScalarType dtype);
 

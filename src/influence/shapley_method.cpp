@@ -101,6 +101,32 @@ class SgdLearner : public IncrementalLearner {
 
 }  // namespace
 
+std::vector<double> last_layer_removal_curve(const InfluenceInputs& in, const std::vector<int64_t>& order,
+                                             const std::vector<double>& fractions, const data::EncodedSet& eval) {
+  // The learner trains on the players (`order`'s rows) that are left, as the utility did.
+  models::TextClassifier model = in.model;
+  const int64_t n = in.train->size(), C = in.config.num_classes;
+  auto augment = [](const at::Tensor& f) { return torch::cat({f, torch::ones({f.size(0), 1}, torch::kDouble)}, 1); };
+  const at::Tensor X = augment(decoder_features(model, *in.train).context);
+  const at::Tensor EX = augment(decoder_features(model, eval).context);
+  const at::Tensor y = torch::tensor(in.train->labels, torch::kLong), ey = torch::tensor(eval.labels, torch::kLong);
+  const at::Tensor w = in.loss.class_weights.to(torch::kDouble).index_select(0, y);
+  LastLayer layer(X, y, w, EX, ey, C, std::max(in.loss.weight_decay, 1e-3));
+  std::vector<double> out;
+  for (double f : fractions) {
+    std::vector<char> removed(n, 0);
+    const int64_t k = std::llround(f * static_cast<double>(order.size()));
+    for (int64_t j = 0; j < k; ++j) removed[order[j]] = 1;
+    std::vector<int64_t> keep;
+    for (int64_t i : order)
+      if (!removed[i]) keep.push_back(i);
+    layer.reset();
+    layer.fit(keep, 50);
+    out.push_back(layer.accuracy());
+  }
+  return out;
+}
+
 void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r) {
   if (in.config.pair) throw InvalidArgument("influence: shapley's last-layer learner needs a single-text model");
   if (in.dev == nullptr || in.dev->size() == 0)
