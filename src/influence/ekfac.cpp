@@ -1,12 +1,17 @@
 #include "influence/ekfac.h"
 
+#include <torch/serialize.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
+#include <numeric>
 
 #include "core/error.h"
+#include "core/fs.h"
+#include "core/json.h"
 #include "data/batch_plan.h"
 #include "influence/methods.h"
 #include "models/eval_guard.h"
@@ -292,9 +297,68 @@ void run_kfac_influence(const InfluenceInputs& in, const InfluenceOptions& o, In
   const std::string spec = o.params == "last" ? "decoder" : o.params;
   const auto layers = kfac_layers(model, spec);
   const auto t0 = std::chrono::steady_clock::now();
-  const KfacFactors f = fit_kfac(model, in.loss, *in.train, layers, corrected, o.solve.damping,
-                                 [&](int64_t d, int64_t t) { in.report("factors", d, t); });
+  // Factors depend on the weights, the training set and these settings: cached under a key of all.
+  Json key{{"layers", layers}, {"corrected", corrected}, {"damping", o.solve.damping}, {"train", in.train->size()},
+           {"labels", std::accumulate(in.train->labels.begin(), in.train->labels.end(), int64_t(0))},
+           {"tokens", in.train->tokens}, {"loss", in.loss.to_json()}};
+  {
+    double a = 0, b = 0;
+    for (const auto& p : model->parameters()) {
+      a += p.to(torch::kDouble).sum().item<double>();
+      b += p.to(torch::kDouble).abs().sum().item<double>();
+    }
+    key["weights"] = {a, b};
+  }
+  const std::string stem = in.cache_dir.empty() ? "" : join_path(in.cache_dir, std::string(corrected ? "ekfac-" : "kfac-") +
+                                                                        std::to_string(std::hash<std::string>{}(key.dump())));
+  KfacFactors f;
+  bool cached = false;
+  if (!stem.empty() && path_exists(stem + ".json") && path_exists(stem + ".pt")) {
+    try {
+      const Json meta = read_json_file(stem + ".json");
+      if (meta.at("key") == key) {
+        std::vector<at::Tensor> t;
+        torch::load(t, stem + ".pt");
+        f.corrected = corrected;
+        f.examples = meta.at("examples").get<int64_t>();
+        for (size_t l = 0; l < meta.at("layers").size(); ++l) {
+          const Json& m = meta["layers"][l];
+          KfacLayer k;
+          k.name = m.at("layer").get<std::string>();
+          k.in = m.at("in").get<int64_t>();
+          k.out = m.at("out").get<int64_t>();
+          k.bias = m.at("bias").get<bool>();
+          k.damping = m.at("damping").get<double>();
+          k.qa = t.at(5 * l);
+          k.qs = t.at(5 * l + 1);
+          k.eig_a = t.at(5 * l + 2);
+          k.eig_s = t.at(5 * l + 3);
+          k.lambda = t.at(5 * l + 4);
+          f.layers.push_back(k);
+        }
+        cached = f.layers.size() == layers.size();
+      }
+    } catch (const std::exception&) {
+      cached = false;  // a damaged cache is recomputed
+    }
+  }
+  if (!cached) {
+    f = fit_kfac(model, in.loss, *in.train, layers, corrected, o.solve.damping,
+                 [&](int64_t d, int64_t t) { in.report("factors", d, t); });
+    if (!stem.empty()) {
+      make_dirs(in.cache_dir);
+      std::vector<at::Tensor> t;
+      for (const auto& k : f.layers) t.insert(t.end(), {k.qa, k.qs, k.eig_a, k.eig_s, k.lambda});
+      const std::string tmp = stem + ".pt.partial";
+      torch::save(t, tmp);
+      std::filesystem::rename(tmp, stem + ".pt");
+      Json meta = f.to_json();
+      meta["key"] = key;
+      write_json_file(stem + ".json", meta);  // written last: a cache without it is never read
+    }
+  }
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.diagnostics["factors_cached"] = cached;
   r.parameters = {{"spec", spec}, {"groups", Json::array()}, {"names", layers}, {"count", f.parameter_count()}};
   const int64_t n = in.train->size(), nt = in.test->size();
   const double inv_n = 1.0 / static_cast<double>(n);

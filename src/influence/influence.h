@@ -115,6 +115,8 @@ struct InfluenceInputs {
   train::TrainingLoss loss;                // the trainer's (train/loss.h)
   std::vector<int64_t> test_labels;        // the labels explained, one per test row
   std::vector<models::CheckpointInfo> checkpoints;
+  // Where EK-FAC / K-FAC factors are cached (e.g. RUN/influence); empty: not cached.
+  std::string cache_dir;
   // Progress of long stages: (stage, done, total).
   std::function<void(const std::string&, int64_t, int64_t)> progress;
   void report(const std::string& stage, int64_t done, int64_t total) const {

@@ -67,6 +67,18 @@ TEST_F(InfluenceCli, WritesTheDocumentAndTheViewAndResumesAFinishedRequest) {
     const Json j = printed(r.output);
     EXPECT_EQ(j["method"], method);
   }
+  // EK-FAC's factors were cached in the run by the loop above: the second run reads them back
+  // and gives the same scores.
+  r = test::run_lumen("--json influence" + run + " --method ekfac --test 'good superb film' --keep-scores");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json cached = printed(r.output);
+  EXPECT_TRUE(cached["diagnostics"]["factors_cached"].get<bool>());
+  test::run_command("rm -rf " + dir_->file("run") + "/influence");
+  r = test::run_lumen("--json influence" + run + " --method ekfac --test 'good superb film' --keep-scores");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json fresh = printed(r.output);
+  EXPECT_FALSE(fresh["diagnostics"]["factors_cached"].get<bool>());
+  EXPECT_EQ(cached["scores"], fresh["scores"]);
   if (std::system("command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "no Chromium (scripts/install-deps.sh installs chromium-headless-shell)";
   r = test::run_command(std::string(LUMEN_SOURCE_DIR) + "/scripts/check-report.sh " + out + "/influence.html " +
