@@ -35,6 +35,7 @@ void register_influence_check(CLI::App& app) {
   cmd->add_option("--shapley-permutations", o->c.base.shapley_permutations, "Data Shapley: permutation budget")
       ->capture_default_str();
   cmd->add_option("--test-points", o->c.test_points, "Test examples for LOO and LDS")->capture_default_str();
+  cmd->add_flag("!--sequential", o->c.parallel, "Retrain one model at a time on every core (default: one per core at once)");
   cmd->add_option("--epochs", o->c.epochs, "Epochs of every retraining (0 = the run's)")->capture_default_str();
   cmd->add_option("--seed", o->c.seed, "Seed of flips and subsets")->capture_default_str();
   cmd->add_option("--out", o->out, "Write the JSON here");

@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <numeric>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "influence/methods.h"
 #include "train/metrics.h"
@@ -102,9 +104,13 @@ Retrained retrain(const models::Run& run, const data::EncodedSet& train, const d
                   uint64_t seed, const std::string& checkpoint_dir = "") {
   o.seed = seed;
   o.progress = false;
-  torch::manual_seed(seed);
   Retrained r;
-  r.model = models::TextClassifier(run.model_config);
+  {
+    static std::mutex seeding;
+    std::lock_guard<std::mutex> lock(seeding);
+    torch::manual_seed(seed);
+    r.model = models::TextClassifier(run.model_config);
+  }
   train::fit(r.model, train, dev, o, [&](int64_t epoch) {
     if (checkpoint_dir.empty()) return;
     const std::string path = join_path(checkpoint_dir, "epoch-" + std::to_string(epoch) + ".pt");
@@ -134,6 +140,36 @@ InfluenceInputs inputs_for(const models::Run& run, const Retrained& m, const dat
   in.test_labels = test.labels;
   in.checkpoints = m.checkpoints;
   return in;
+}
+
+struct Job {
+  std::vector<int64_t> keep;  // training rows
+  uint64_t seed;
+  std::string label;
+};
+
+// Retrains for every job and returns its test losses. With `parallel`, the jobs are split over
+// the cores (parallel_chunks: each retraining then runs on one core); a model's seeding and
+// construction are serialised because LibTorch's generator is global.
+std::vector<std::vector<double>> run_jobs(const models::Run& run, const data::EncodedSet& train, const data::EncodedSet& dev,
+                                          const data::EncodedSet& test, const train::TrainOptions& topt,
+                                          const std::vector<Job>& jobs, bool parallel,
+                                          const std::function<void(const std::string&)>& log) {
+  std::vector<std::vector<double>> out(jobs.size());
+  std::mutex log_mutex;
+  auto work = [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
+      {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        log(jobs[j].label);
+      }
+      Retrained m = retrain(run, subset(train, jobs[j].keep), dev, topt, jobs[j].seed);
+      out[j] = test_losses(m.model, test);
+    }
+  };
+  if (parallel) parallel_chunks(static_cast<int64_t>(jobs.size()), 1, work);
+  else work(0, static_cast<int64_t>(jobs.size()));
+  return out;
 }
 
 class ScratchDir {
@@ -188,7 +224,7 @@ void CheckOptions::validate() const {
 Json CheckOptions::to_json() const {
   return {{"methods", methods},       {"base", base.to_json()}, {"mislabel", mislabel},   {"inspect", inspect},
           {"loo_points", loo_points}, {"loo_seeds", loo_seeds}, {"lds_subsets", lds_subsets}, {"lds_fraction", lds_fraction},
-          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}, {"shapley_removal", shapley_removal}};
+          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}, {"shapley_removal", shapley_removal}, {"parallel", parallel}};
 }
 
 train::TrainOptions train_options_of(const models::Run& run) {
@@ -309,28 +345,28 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
       }
       while (static_cast<int64_t>(chosen.size()) < std::min(o.loo_points, n)) chosen.insert(static_cast<int64_t>(rng.uniform_int(n)));
       const std::vector<int64_t> points(chosen.begin(), chosen.end());
-      // Actual change: mean over seeds of loss(without i, seed) - loss(full, seed).
-      std::vector<std::vector<double>> full_loss(o.loo_seeds);
-      full_loss[0] = base_loss;
-      for (int64_t s = 1; s < o.loo_seeds; ++s) {
-        log("leave-one-out: base model, seed " + std::to_string(topt.seed + s));
-        Retrained b = retrain(run, train, *in.dev, topt, topt.seed + s);
-        full_loss[s] = test_losses(b.model, test);
-      }
-      std::vector<std::vector<double>> actual(points.size(), std::vector<double>(nt, 0.0));
+      // Actual change: mean over seeds of loss(without i, seed) - loss(full, seed). Jobs: the
+      // extra seeds' base models, then every (point, seed), run in parallel (run_jobs).
+      std::vector<Job> jobs;
+      for (int64_t s = 1; s < o.loo_seeds; ++s) jobs.push_back({all_rows(n), topt.seed + s, "leave-one-out: base model, seed " + std::to_string(topt.seed + s)});
       for (size_t p = 0; p < points.size(); ++p) {
         std::vector<int64_t> keep;
         for (int64_t i = 0; i < n; ++i)
           if (i != points[p]) keep.push_back(i);
-        const data::EncodedSet without = subset(train, keep);
-        for (int64_t s = 0; s < o.loo_seeds; ++s) {
-          log("leave-one-out: without training row " + std::to_string(points[p]) + " (" + std::to_string(p + 1) + "/" +
-              std::to_string(points.size()) + "), seed " + std::to_string(topt.seed + s));
-          Retrained m = retrain(run, without, *in.dev, topt, topt.seed + s);
-          const auto l = test_losses(m.model, test);
-          for (int64_t t = 0; t < nt; ++t) actual[p][t] += (l[t] - full_loss[s][t]) / o.loo_seeds;
-        }
+        for (int64_t s = 0; s < o.loo_seeds; ++s)
+          jobs.push_back({keep, topt.seed + s, "leave-one-out: without training row " + std::to_string(points[p]) + " (" +
+                                                   std::to_string(p + 1) + "/" + std::to_string(points.size()) + "), seed " +
+                                                   std::to_string(topt.seed + s)});
       }
+      const auto losses = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log);
+      std::vector<std::vector<double>> full_loss(o.loo_seeds);
+      full_loss[0] = base_loss;
+      for (int64_t s = 1; s < o.loo_seeds; ++s) full_loss[s] = losses[s - 1];
+      std::vector<std::vector<double>> actual(points.size(), std::vector<double>(nt, 0.0));
+      size_t j = static_cast<size_t>(o.loo_seeds - 1);
+      for (size_t p = 0; p < points.size(); ++p)
+        for (int64_t s = 0; s < o.loo_seeds; ++s, ++j)
+          for (int64_t t = 0; t < nt; ++t) actual[p][t] += (losses[j][t] - full_loss[s][t]) / o.loo_seeds;
       Json table = Json::array();
       for (size_t mi = 0; mi < o.methods.size(); ++mi) {
         if (!scores[mi].defined()) continue;
@@ -349,18 +385,17 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
     if (o.lds_subsets > 0) {
       Rng rng(o.seed ^ 0x1D5ULL);
       const int64_t keep_n = std::max<int64_t>(1, std::llround(o.lds_fraction * n));
-      std::vector<std::vector<double>> actual(o.lds_subsets);
       std::vector<std::vector<int64_t>> removed(o.lds_subsets);
+      std::vector<Job> jobs;
       for (int64_t j = 0; j < o.lds_subsets; ++j) {
         std::vector<int64_t> rows = all_rows(n);
         rng.shuffle(rows);
         std::vector<int64_t> keep(rows.begin(), rows.begin() + keep_n);
         removed[j].assign(rows.begin() + keep_n, rows.end());
         std::sort(keep.begin(), keep.end());
-        log("linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(o.lds_subsets));
-        Retrained m = retrain(run, subset(train, keep), *in.dev, topt, topt.seed);
-        actual[j] = test_losses(m.model, test);
+        jobs.push_back({keep, topt.seed, "linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(o.lds_subsets)});
       }
+      const auto actual = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log);
       Json table = Json::array();
       for (size_t mi = 0; mi < o.methods.size(); ++mi) {
         if (!scores[mi].defined()) continue;

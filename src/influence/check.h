@@ -13,8 +13,8 @@
 //   Data Shapley removal curve: the held-out accuracy after removing the highest-valued points
 //     first against removing them at random (Ghorbani & Zou's figure), with the last-layer
 //     learner the values were computed for.
-// Retraining reuses the trainer (train::fit) with the run's options; runs go one after another
-// at every core, or `parallel` at a time with the cores split among them.
+// Retraining reuses the trainer (train::fit) with the run's options; with `parallel` the
+// leave-one-out and LDS retrainings run one per core at once.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -51,6 +51,8 @@ struct CheckOptions {
   std::vector<double> removal = {0, 0.1, 0.2, 0.3, 0.4, 0.5};
   // Test points for LOO and LDS (the first of the run's test split).
   int64_t test_points = 20;
+  // Run the retrainings of leave-one-out and LDS on all cores at once, one per core.
+  bool parallel = true;
   // Epochs of every retraining (0 = the run's).
   int64_t epochs = 0;
   uint64_t seed = 0;

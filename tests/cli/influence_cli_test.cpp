@@ -124,6 +124,19 @@ TEST_F(InfluenceCli, InfluenceCheckFindsFlippedLabels) {
   EXPECT_EQ(s["players"].get<int64_t>(), 40);
   EXPECT_EQ(s["accuracy_high_value_first"].size(), 6u);
   EXPECT_EQ(s["accuracy_random"].size(), 6u);
+  // Leave-one-out and LDS retrain one model per core at once; the same as one at a time.
+  Json both[2];
+  for (int k = 0; k < 2; ++k) {
+    r = test::run_lumen(std::string("--json influence-check -q --run ") + dir_->file("run") +
+                        " --methods if-exact --loo-points 4 --lds-subsets 4 --test-points 5 --epochs 5" + (k ? " --sequential" : ""));
+    ASSERT_EQ(r.code, 0) << r.output;
+    both[k] = printed(r.output);
+  }
+  EXPECT_NEAR(both[0]["leave_one_out"]["table"][0]["pearson"].get<double>(),
+              both[1]["leave_one_out"]["table"][0]["pearson"].get<double>(), 1e-3);
+  EXPECT_EQ(both[0]["leave_one_out"]["points"], both[1]["leave_one_out"]["points"]);
+  EXPECT_NEAR(both[0]["linear_datamodeling"]["table"][0]["lds"].get<double>(),
+              both[1]["linear_datamodeling"]["table"][0]["lds"].get<double>(), 1e-3);
   // Nothing removed: both curves start at the same accuracy.
   EXPECT_EQ(s["accuracy_high_value_first"][0], s["accuracy_random"][0]);
 }
