@@ -54,17 +54,23 @@ std::vector<double> ranks(const std::vector<double>& v) {
 
 double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
 
-// Pearson and Spearman with bootstrap 95% intervals over the pairs.
-Json correlation(const std::vector<double>& predicted, const std::vector<double>& actual, uint64_t seed) {
+// Pearson and Spearman with bootstrap 95% intervals. The pairs come in `groups` of equal size
+// (one group per retrained point: its pairs share that retraining's noise), so the bootstrap
+// resamples whole groups; groups = 1 resamples pairs.
+Json correlation(const std::vector<double>& predicted, const std::vector<double>& actual, uint64_t seed, size_t groups = 0) {
   Rng rng(seed ^ 0xB007ULL);
   std::vector<double> ps, ss;
   const size_t n = predicted.size();
-  for (int b = 0; b < 500 && n > 2; ++b) {
-    std::vector<double> x(n), y(n);
-    for (size_t i = 0; i < n; ++i) {
-      const size_t k = rng.uniform_int(n);
-      x[i] = predicted[k];
-      y[i] = actual[k];
+  if (groups == 0 || n % groups != 0) groups = n;
+  const size_t per = groups > 0 ? n / groups : 1;
+  for (int b = 0; b < 500 && n > 2 && groups > 1; ++b) {
+    std::vector<double> x, y;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t k = rng.uniform_int(groups);
+      for (size_t i = 0; i < per; ++i) {
+        x.push_back(predicted[k * per + i]);
+        y.push_back(actual[k * per + i]);
+      }
     }
     ps.push_back(pearson(x, y));
     ss.push_back(spearman(x, y));
@@ -78,7 +84,8 @@ Json correlation(const std::vector<double>& predicted, const std::vector<double>
           {"pearson_95", interval(ps)},
           {"spearman", spearman(predicted, actual)},
           {"spearman_95", interval(ss)},
-          {"pairs", static_cast<int64_t>(n)}};
+          {"pairs", static_cast<int64_t>(n)},
+          {"bootstrap_groups", static_cast<int64_t>(groups)}};
 }
 
 data::EncodedSet subset(const data::EncodedSet& s, const std::vector<int64_t>& rows) {
@@ -376,7 +383,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
             pred.push_back(scores[mi][t][points[p]].item<double>());
             act.push_back(actual[p][t]);
           }
-        Json row = correlation(pred, act, o.seed);
+        Json row = correlation(pred, act, o.seed, points.size());
         row["method"] = o.methods[mi];
         table.push_back(row);
       }
