@@ -7,11 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <numeric>
 
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "core/parallel.h"
 #include "data/batch_plan.h"
 #include "influence/methods.h"
 #include "models/eval_guard.h"
@@ -92,7 +94,12 @@ std::vector<at::Tensor> pseudo_objectives(const at::Tensor& logits, const at::Te
   return objectives;
 }
 
-std::vector<std::vector<int64_t>> batches_of(const data::EncodedSet& set, const std::vector<int64_t>& rows, int64_t batch_rows) {
+// Consecutive batches of `rows`; with `by_length`, rows sorted by length first (less padding;
+// for sums, where the order does not matter).
+std::vector<std::vector<int64_t>> batches_of(const data::EncodedSet& set, std::vector<int64_t> rows, int64_t batch_rows,
+                                             bool by_length = false) {
+  if (by_length)
+    std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) { return set.ids[a].size() < set.ids[b].size(); });
   std::vector<std::vector<int64_t>> out;
   for (size_t b = 0; b < rows.size(); b += batch_rows)
     out.emplace_back(rows.begin() + b, rows.begin() + std::min(rows.size(), b + static_cast<size_t>(batch_rows)));
@@ -180,7 +187,7 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
                      const std::function<void(int64_t, int64_t)>& progress, int64_t batch_rows) {
   if (train.size() == 0) throw InvalidArgument("influence: the training set is empty");
   const bool binary_single = model->config().num_classes == 2 && !model->config().pair;
-  const auto batches = batches_of(train, all_rows(train.size()), batch_rows);
+  const auto batches = batches_of(train, all_rows(train.size()), batch_rows, /*by_length=*/true);
   const int64_t L = static_cast<int64_t>(layers.size());
   std::vector<at::Tensor> A(L), S(L);
   std::vector<double> rows(L, 0.0);
@@ -190,29 +197,49 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
   f.layers.resize(L);
   const int64_t passes = corrected ? 2 : 1;
   int64_t step = 0;
-  for (const auto& b : batches) {
-    const data::Batch batch = train.batch(b);
-    BatchTaps t = forward_taps(model, batch);
-    const auto by = taps_by_layer(t.taps, layers);
-    std::vector<int> chosen;
-    for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
-    const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
-    for (size_t c = 0; c < objectives.size(); ++c) {
-      const auto s = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
-      for (int64_t l = 0; l < L; ++l)
-        for (int k : by[l]) {
-          const at::Tensor sk = s[k].reshape({-1, s[k].size(2)});
-          S[l] = S[l].defined() ? S[l] + torch::mm(sk.t(), sk) : torch::mm(sk.t(), sk);
-          if (c == 0) {
-            const at::Tensor a = augmented_input(t.taps[k]).reshape({-1, t.taps[k].input.size(2) + (t.taps[k].bias ? 1 : 0)});
-            A[l] = A[l].defined() ? A[l] + torch::mm(a.t(), a) : torch::mm(a.t(), a);
-            rows[l] += t.taps[k].valid.sum().item<double>();
-            f.layers[l].bias = t.taps[k].bias;
-          }
-        }
-    }
+  std::mutex merge;
+  auto tick = [&] {  // under `merge`
     if (progress) progress(++step, passes * static_cast<int64_t>(batches.size()));
-  }
+  };
+  // Each pass splits the batches over the cores (separate autograd graphs per thread), each
+  // chunk summing into its own accumulators, merged at its end.
+  parallel_chunks(static_cast<int64_t>(batches.size()), 1, [&](int64_t begin, int64_t end) {
+    std::vector<at::Tensor> a_sum(L), s_sum(L);
+    std::vector<double> row_sum(L, 0.0);
+    std::vector<bool> bias(L, false);
+    for (int64_t bi = begin; bi < end; ++bi) {
+      const data::Batch batch = train.batch(batches[bi]);
+      BatchTaps t = forward_taps(model, batch);
+      const auto by = taps_by_layer(t.taps, layers);
+      std::vector<int> chosen;
+      for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
+      const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
+      for (size_t c = 0; c < objectives.size(); ++c) {
+        const auto sg = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
+        for (int64_t l = 0; l < L; ++l)
+          for (int k : by[l]) {
+            const at::Tensor sk = sg[k].reshape({-1, sg[k].size(2)});
+            s_sum[l] = s_sum[l].defined() ? s_sum[l] + torch::mm(sk.t(), sk) : torch::mm(sk.t(), sk);
+            if (c == 0) {
+              const at::Tensor a = augmented_input(t.taps[k]).reshape({-1, t.taps[k].input.size(2) + (t.taps[k].bias ? 1 : 0)});
+              a_sum[l] = a_sum[l].defined() ? a_sum[l] + torch::mm(a.t(), a) : torch::mm(a.t(), a);
+              row_sum[l] += t.taps[k].valid.sum().item<double>();
+              bias[l] = t.taps[k].bias;
+            }
+          }
+      }
+      std::lock_guard<std::mutex> lock(merge);
+      tick();
+    }
+    std::lock_guard<std::mutex> lock(merge);
+    for (int64_t l = 0; l < L; ++l) {
+      if (!a_sum[l].defined()) continue;
+      A[l] = A[l].defined() ? A[l] + a_sum[l] : a_sum[l];
+      S[l] = S[l].defined() ? S[l] + s_sum[l] : s_sum[l];
+      rows[l] += row_sum[l];
+      f.layers[l].bias = bias[l];
+    }
+  });
   for (int64_t l = 0; l < L; ++l) {
     if (!A[l].defined()) throw InvalidArgument("influence: layer " + layers[l] + " was not applied to the training set");
     KfacLayer& k = f.layers[l];
@@ -229,22 +256,30 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
     k.lambda = corrected ? torch::zeros({k.out, k.in}, torch::kDouble) : torch::outer(k.eig_s, k.eig_a);
   }
   if (corrected) {
-    for (const auto& b : batches) {
-      const data::Batch batch = train.batch(b);
-      BatchTaps t = forward_taps(model, batch);
-      const auto by = taps_by_layer(t.taps, layers);
-      std::vector<int> chosen;
-      for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
-      const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
-      for (size_t c = 0; c < objectives.size(); ++c) {
-        const auto s = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
-        for (int64_t l = 0; l < L; ++l) {
-          const at::Tensor g = example_gradient(t.taps, s, by[l], &f.layers[l]);
-          f.layers[l].lambda += (g * g).sum(0);
+    parallel_chunks(static_cast<int64_t>(batches.size()), 1, [&](int64_t begin, int64_t end) {
+      std::vector<at::Tensor> lam(L);
+      for (int64_t bi = begin; bi < end; ++bi) {
+        const data::Batch batch = train.batch(batches[bi]);
+        BatchTaps t = forward_taps(model, batch);
+        const auto by = taps_by_layer(t.taps, layers);
+        std::vector<int> chosen;
+        for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
+        const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
+        for (size_t c = 0; c < objectives.size(); ++c) {
+          const auto sg = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
+          for (int64_t l = 0; l < L; ++l) {
+            const at::Tensor g = example_gradient(t.taps, sg, by[l], &f.layers[l]);
+            const at::Tensor sq = (g * g).sum(0);
+            lam[l] = lam[l].defined() ? lam[l] + sq : sq;
+          }
         }
+        std::lock_guard<std::mutex> lock(merge);
+        tick();
       }
-      if (progress) progress(++step, passes * static_cast<int64_t>(batches.size()));
-    }
+      std::lock_guard<std::mutex> lock(merge);
+      for (int64_t l = 0; l < L; ++l)
+        if (lam[l].defined()) f.layers[l].lambda += lam[l];
+    });
     for (auto& k : f.layers) k.lambda /= static_cast<double>(train.size());
   }
   for (auto& k : f.layers) {
