@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "analysis/explanation_evaluation.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/parallel.h"
@@ -38,21 +39,12 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
 }
 
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * (i + j);
-    i = j + 1;
-  }
-  return r;
+// Spearman (average ranks for ties) as the explanation evaluation computes it; 0 where it is
+// undefined (a constant side), so that averages stay finite.
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  const double r = analysis::spearman(a, b);
+  return std::isfinite(r) ? r : 0.0;
 }
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
 
 // Pearson and Spearman with bootstrap 95% intervals. The pairs come in `groups` of equal size
 // (one group per retrained point: its pairs share that retraining's noise), so the bootstrap

@@ -116,6 +116,27 @@ std::vector<std::vector<int>> taps_by_layer(const std::vector<models::LinearTap>
   return by;
 }
 
+// One batch's taps grouped by layer and its Gauss-Newton pseudo-objectives.
+struct PseudoBatch {
+  BatchTaps t;
+  std::vector<std::vector<int>> by;
+  std::vector<int> chosen;
+  std::vector<at::Tensor> objectives;
+  // The output gradients of pseudo-objective c (the graph kept until the last).
+  std::vector<at::Tensor> gradients(size_t c) const { return output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size()); }
+};
+
+PseudoBatch pseudo_batch(models::TextClassifier& model, const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                         const std::vector<std::string>& layers, const train::TrainingLoss& loss, bool binary_single) {
+  const data::Batch batch = set.batch(rows);
+  PseudoBatch p;
+  p.t = forward_taps(model, batch);
+  p.by = taps_by_layer(p.t.taps, layers);
+  for (const auto& v : p.by) p.chosen.insert(p.chosen.end(), v.begin(), v.end());
+  p.objectives = pseudo_objectives(p.t.logits, batch.labels, loss, binary_single);
+  return p;
+}
+
 // Per-example gradient of each layer [B, out, in] from taps and output gradients.
 at::Tensor example_gradient(const std::vector<models::LinearTap>& taps, const std::vector<at::Tensor>& s, const std::vector<int>& idx,
                             const KfacLayer* rotate) {
@@ -208,16 +229,12 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
     std::vector<double> row_sum(L, 0.0);
     std::vector<bool> bias(L, false);
     for (int64_t bi = begin; bi < end; ++bi) {
-      const data::Batch batch = train.batch(batches[bi]);
-      BatchTaps t = forward_taps(model, batch);
-      const auto by = taps_by_layer(t.taps, layers);
-      std::vector<int> chosen;
-      for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
-      const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
-      for (size_t c = 0; c < objectives.size(); ++c) {
-        const auto sg = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
+      const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
+      const auto& t = pb.t;
+      for (size_t c = 0; c < pb.objectives.size(); ++c) {
+        const auto sg = pb.gradients(c);
         for (int64_t l = 0; l < L; ++l)
-          for (int k : by[l]) {
+          for (int k : pb.by[l]) {
             const at::Tensor sk = sg[k].reshape({-1, sg[k].size(2)});
             s_sum[l] = s_sum[l].defined() ? s_sum[l] + torch::mm(sk.t(), sk) : torch::mm(sk.t(), sk);
             if (c == 0) {
@@ -259,16 +276,11 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
     parallel_chunks(static_cast<int64_t>(batches.size()), 1, [&](int64_t begin, int64_t end) {
       std::vector<at::Tensor> lam(L);
       for (int64_t bi = begin; bi < end; ++bi) {
-        const data::Batch batch = train.batch(batches[bi]);
-        BatchTaps t = forward_taps(model, batch);
-        const auto by = taps_by_layer(t.taps, layers);
-        std::vector<int> chosen;
-        for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
-        const auto objectives = pseudo_objectives(t.logits, batch.labels, loss, binary_single);
-        for (size_t c = 0; c < objectives.size(); ++c) {
-          const auto sg = output_gradients(objectives[c], t.taps, chosen, c + 1 < objectives.size());
+        const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
+        for (size_t c = 0; c < pb.objectives.size(); ++c) {
+          const auto sg = pb.gradients(c);
           for (int64_t l = 0; l < L; ++l) {
-            const at::Tensor g = example_gradient(t.taps, sg, by[l], &f.layers[l]);
+            const at::Tensor g = example_gradient(pb.t.taps, sg, pb.by[l], &f.layers[l]);
             const at::Tensor sq = (g * g).sum(0);
             lam[l] = lam[l].defined() ? lam[l] + sq : sq;
           }

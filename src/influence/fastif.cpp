@@ -15,12 +15,9 @@ namespace lumen::influence {
 
 void run_fastif(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r) {
   if (o.self_influence) throw InvalidArgument("influence: fastif scores test points only; use if-exact for self-influence");
-  models::TextClassifier model = in.model;
-  ParameterSelection sel = select_parameters(model, o.params);
-  if (!sel.decoder_only()) {
-    model = clone_model(model, in.config, torch::kDouble);
-    sel = select_parameters(model, o.params);
-  }
+  const SecondOrderSetup setup = second_order_setup(in, o);
+  models::TextClassifier model = setup.model;
+  const ParameterSelection& sel = setup.sel;
   r.parameters = sel.to_json();
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t n = in.train->size(), nt = in.test->size();
@@ -28,10 +25,8 @@ void run_fastif(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceR
   const Features ftrain = decoder_features(model, *in.train), ftest = decoder_features(model, *in.test);
   const at::Tensor dist = torch::cdist(ftest.context, ftrain.context);  // [nt, n]
   const at::Tensor nearest = std::get<1>(dist.topk(k, 1, /*largest=*/false));
-  std::vector<int64_t> rows = all_rows(n);
-  if (!sel.decoder_only() && o.hessian_samples > 0 && o.hessian_samples < n) rows.resize(o.hessian_samples);
-  const Objective f = training_objective(model, in.loss, sel, *in.train, rows);
-  const std::vector<at::Tensor> at_params = sel.decoder_only() ? detached_values(sel) : sel.tensors;
+  const Objective& f = setup.objective;
+  const std::vector<at::Tensor>& at_params = setup.at_params;
   SolveOptions so = o.solve;
   so.solver = Solver::kCg;
   PerExampleGradients train_grads(model, in.loss, sel), test_grads(model, test_loss(in.loss), sel);

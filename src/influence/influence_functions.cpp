@@ -19,26 +19,38 @@
 
 namespace lumen::influence {
 
+SecondOrderSetup second_order_setup(const InfluenceInputs& in, const InfluenceOptions& o) {
+  SecondOrderSetup s;
+  s.model = in.model;
+  s.sel = select_parameters(s.model, o.params);
+  if (!s.sel.decoder_only()) {
+    s.model = clone_model(s.model, in.config, torch::kDouble);
+    s.sel = select_parameters(s.model, o.params);
+  }
+  const int64_t n = in.train->size();
+  s.hessian_rows = all_rows(n);
+  if (!s.sel.decoder_only() && o.hessian_samples > 0 && o.hessian_samples < n) {
+    Rng rng(o.seed ^ 0x4e55ULL);
+    rng.shuffle(s.hessian_rows);
+    s.hessian_rows.resize(o.hessian_samples);
+    std::sort(s.hessian_rows.begin(), s.hessian_rows.end());
+  }
+  s.objective = training_objective(s.model, in.loss, s.sel, *in.train, s.hessian_rows);
+  s.at_params = s.sel.decoder_only() ? detached_values(s.sel) : s.sel.tensors;
+  return s;
+}
+
 void run_influence_functions(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r) {
   SolveOptions so = o.solve;
   so.solver = parse_solver(o.method.substr(3));
-  models::TextClassifier model = in.model;
-  ParameterSelection sel = select_parameters(model, o.params);
-  if (!sel.decoder_only()) {
-    model = clone_model(model, in.config, torch::kDouble);
-    sel = select_parameters(model, o.params);
-  }
+  const SecondOrderSetup setup = second_order_setup(in, o);
+  models::TextClassifier model = setup.model;
+  const ParameterSelection& sel = setup.sel;
+  const std::vector<int64_t>& hessian_rows = setup.hessian_rows;
+  const Objective& f = setup.objective;
+  const std::vector<at::Tensor>& at_params = setup.at_params;
   r.parameters = sel.to_json();
   const int64_t n = in.train->size();
-  std::vector<int64_t> hessian_rows = all_rows(n);
-  if (!sel.decoder_only() && o.hessian_samples > 0 && o.hessian_samples < n) {
-    Rng rng(o.seed ^ 0x4e55ULL);
-    rng.shuffle(hessian_rows);
-    hessian_rows.resize(o.hessian_samples);
-    std::sort(hessian_rows.begin(), hessian_rows.end());
-  }
-  const Objective f = training_objective(model, in.loss, sel, *in.train, hessian_rows);
-  const std::vector<at::Tensor> at_params = sel.decoder_only() ? detached_values(sel) : sel.tensors;
   PerExampleGradients train_grads(model, in.loss, sel);
   PerExampleGradients test_grads(model, test_loss(in.loss), sel);
   const int64_t nt = in.test->size();

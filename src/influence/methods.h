@@ -19,6 +19,18 @@ void run_representer(const InfluenceInputs& in, const InfluenceOptions& o, Influ
 std::vector<double> last_layer_removal_curve(const InfluenceInputs& in, const std::vector<int64_t>& order,
                                              const std::vector<double>& fractions, const data::EncodedSet& eval);
 
+// What influence functions and FastIF share: the model they differentiate (a float64 copy when
+// the selection goes beyond the decoder), the selection, the training objective over the
+// Hessian's rows (all, or `hessian_samples` drawn with the seed) and the point it is taken at.
+struct SecondOrderSetup {
+  models::TextClassifier model{nullptr};
+  ParameterSelection sel;
+  std::vector<int64_t> hessian_rows;
+  Objective objective;
+  std::vector<at::Tensor> at_params;
+};
+SecondOrderSetup second_order_setup(const InfluenceInputs& in, const InfluenceOptions& o);
+
 // A copy of `model` (same configuration) in `dtype`, parameters copied.
 models::TextClassifier clone_model(models::TextClassifier& model, const models::ModelConfig& config, at::ScalarType dtype);
 
