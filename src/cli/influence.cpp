@@ -101,6 +101,7 @@ void register_influence(CLI::App& app) {
                                         run.config["train"].value("class_weight", std::string("auto")),
                                         run.config["train"].value("weight_decay", 1e-5));
     in.checkpoints = models::list_checkpoints(run);
+    in.run = &run;
     in.cache_dir = join_path(run.dir, "influence");  // EK-FAC / K-FAC factors, computed once
     const auto probs = test.empty() ? std::vector<std::vector<double>>{} : train::predict_proba(run.model, test_set);
     for (int64_t i = 0; i < test_set.size(); ++i) {

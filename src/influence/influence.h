@@ -9,6 +9,8 @@
 // Methods (one file each, registered by name in registry.cpp):
 //   if-exact, if-cg, if-lissa  influence functions (Koh & Liang 2017), influence_functions.cpp
 //   fastif                     FastIF's kNN-restricted influence (Guo et al. 2020), fastif.cpp
+//   sgd                        SGD-influence (Hara et al. 2019) by replaying the recorded
+//                              training, last layer, sgd.cpp
 //   tracin                     TracIn over the run's checkpoints (Pruthi et al. 2020), tracin.cpp
 //   representer                representer points (Yeh et al. 2018), representer.cpp
 //   ekfac, kfac                influence with (E)K-FAC curvature (Grosse et al. 2023), ekfac.cpp
@@ -115,6 +117,8 @@ struct InfluenceInputs {
   train::TrainingLoss loss;                // the trainer's (train/loss.h)
   std::vector<int64_t> test_labels;        // the labels explained, one per test row
   std::vector<models::CheckpointInfo> checkpoints;
+  // The run (SGD-influence replays its recorded training); may be null.
+  const models::Run* run = nullptr;
   // Where EK-FAC / K-FAC factors are cached (e.g. RUN/influence); empty: not cached.
   std::string cache_dir;
   // Progress of long stages: (stage, done, total).

@@ -9,6 +9,7 @@ namespace lumen::influence {
 
 void run_influence_functions(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);  // if-*
 void run_fastif(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
+void run_sgd(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
 void run_tracin(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);
 void run_kfac_influence(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);  // ekfac, kfac
 void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResult& r);

@@ -21,6 +21,7 @@ const std::map<std::string, Method>& registry() {
                                                   {"if-cg", &run_influence_functions},
                                                   {"if-lissa", &run_influence_functions},
                                                   {"fastif", &run_fastif},
+                                                  {"sgd", &run_sgd},
                                                   {"tracin", &run_tracin},
                                                   {"ekfac", &run_kfac_influence},
                                                   {"kfac", &run_kfac_influence},

@@ -60,7 +60,7 @@ TEST_F(InfluenceCli, WritesTheDocumentAndTheViewAndResumesAFinishedRequest) {
   r = test::run_lumen("influence" + run + " --method if-exact --test-data run --limit 3 --top 4 --self-influence --resume --out " + out);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("not recomputed"), std::string::npos) << r.output;
-  for (const char* method : {"tracin", "representer", "ekfac", "fastif", "shapley"}) {
+  for (const char* method : {"tracin", "representer", "ekfac", "fastif", "sgd", "shapley"}) {
     r = test::run_lumen("--json influence" + run + " --method " + method + " --test 'good superb film' --shapley-points 30" +
                         " --shapley-permutations 60");
     ASSERT_EQ(r.code == 0 || std::string(method) == "shapley", true) << method << ": " << r.output;
