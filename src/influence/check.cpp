@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <numeric>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -95,6 +96,11 @@ data::EncodedSet subset(const data::EncodedSet& s, const std::vector<int64_t>& r
 struct Retrained {
   models::TextClassifier model{nullptr};
   std::vector<models::CheckpointInfo> checkpoints;
+  // For the models that are scored: the training order and the kept epoch (sgd replays them)
+  // and the run with this model in it.
+  Json order;
+  int64_t best_epoch = 0;
+  std::shared_ptr<models::Run> as_run;
 };
 
 // Trains a fresh model of the run's configuration on `train`; with `checkpoint_dir`, keeps a
@@ -110,12 +116,20 @@ Retrained retrain(const models::Run& run, const data::EncodedSet& train, const d
     torch::manual_seed(seed);
     r.model = models::TextClassifier(run.model_config);
   }
-  train::fit(r.model, train, dev, o, [&](int64_t epoch) {
+  o.record_order = !checkpoint_dir.empty();
+  const train::TrainResult result = train::fit(r.model, train, dev, o, [&](int64_t epoch) {
     if (checkpoint_dir.empty()) return;
     const std::string path = join_path(checkpoint_dir, "epoch-" + std::to_string(epoch) + ".pt");
     models::save_weights(r.model, path);
     r.checkpoints.push_back({epoch, path, o.lr});
   });
+  if (o.record_order) {
+    r.order = {{"train_size", train.size()}, {"epochs", result.order}};
+    r.best_epoch = result.best_epoch;
+    r.as_run = std::make_shared<models::Run>(run);
+    r.as_run->model = r.model;
+    r.as_run->config["train"]["seed"] = seed;
+  }
   return r;
 }
 
@@ -138,6 +152,9 @@ InfluenceInputs inputs_for(const models::Run& run, const Retrained& m, const dat
                                       run.config["train"].value("weight_decay", 1e-5));
   in.test_labels = test.labels;
   in.checkpoints = m.checkpoints;
+  in.run = m.as_run.get();
+  in.order = m.order;
+  in.best_epoch = m.best_epoch;
   return in;
 }
 

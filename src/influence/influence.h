@@ -117,8 +117,12 @@ struct InfluenceInputs {
   train::TrainingLoss loss;                // the trainer's (train/loss.h)
   std::vector<int64_t> test_labels;        // the labels explained, one per test row
   std::vector<models::CheckpointInfo> checkpoints;
-  // The run (SGD-influence replays its recorded training); may be null.
+  // The run (SGD-influence replays its recorded training); may be null. `order` (order.json's
+  // form) and `best_epoch` give the training to replay; when `order` is null, sgd reads
+  // RUN/order.json and RUN/metrics.json.
   const models::Run* run = nullptr;
+  Json order;
+  int64_t best_epoch = 0;
   // Where EK-FAC / K-FAC factors are cached (e.g. RUN/influence); empty: not cached.
   std::string cache_dir;
   // Progress of long stages: (stage, done, total).

@@ -117,12 +117,15 @@ void run_sgd(const InfluenceInputs& in, const InfluenceOptions& o, InfluenceResu
   if (in.run == nullptr) throw InvalidArgument("influence: sgd needs the run (its order.json and settings)");
   if (o.params != "last" && o.params != "decoder")
     throw InvalidArgument("influence: sgd tracks the removal effect in the last layer (--params last)");
-  const std::string path = join_path(in.run->dir, "order.json");
-  if (!path_exists(path))
-    throw ModelError("influence: sgd replays the recorded training order and this run has no order.json; train it with --record-order");
-  const Json order = read_json_file(path);
-  const Json metrics = read_json_file(join_path(in.run->dir, "metrics.json"));
-  const int64_t epochs = metrics.value("best_epoch", int64_t(0));
+  Json order = in.order;
+  int64_t epochs = in.best_epoch;
+  if (order.is_null()) {
+    const std::string path = join_path(in.run->dir, "order.json");
+    if (!path_exists(path))
+      throw ModelError("influence: sgd replays the recorded training order and this run has no order.json; train it with --record-order");
+    order = read_json_file(path);
+    epochs = read_json_file(join_path(in.run->dir, "metrics.json")).value("best_epoch", int64_t(0));
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const SgdReplay rep = replay_training(*in.run, *in.train, in.loss, order, epochs, true);
   models::TextClassifier model = in.model;

@@ -109,10 +109,10 @@ TEST_F(InfluenceCli, BadInputsEndWithOneClearMessage) {
 
 TEST_F(InfluenceCli, InfluenceCheckFindsFlippedLabels) {
   auto r = test::run_lumen("--json influence-check -q --run " + dir_->file("run") +
-                           " --methods if-exact,representer --mislabel 0.1 --epochs 20");
+                           " --methods if-exact,representer,sgd --mislabel 0.1 --epochs 20");
   ASSERT_EQ(r.code, 0) << r.output;
   const Json j = printed(r.output);
-  ASSERT_EQ(j["mislabel"]["table"].size(), 3u);  // the training-loss baseline and two methods
+  ASSERT_EQ(j["mislabel"]["table"].size(), 4u);  // the training-loss baseline and three methods
   for (const auto& row : j["mislabel"]["table"]) {
     EXPECT_GT(row["auc"].get<double>(), 0.5) << row.dump();
     EXPECT_GE(row["found"]["0.5"].get<double>(), 0.5) << row.dump();
