@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/progress.h"
+#include "influence/check.h"
 #include "influence/document.h"
 #include "influence/influence.h"
 #include "report/influence_view.h"
@@ -97,9 +98,7 @@ void register_influence(CLI::App& app) {
     in.train = &train_set;
     in.test = &test_set;
     in.dev = &dev_set;
-    in.loss = train::TrainingLoss::make(train_set, run.model_config.num_classes, run.model_config.pair,
-                                        run.config["train"].value("class_weight", std::string("auto")),
-                                        run.config["train"].value("weight_decay", 1e-5));
+    in.loss = influence::training_loss_of(run, train_set);
     in.checkpoints = models::list_checkpoints(run);
     in.run = &run;
     in.cache_dir = join_path(run.dir, "influence");  // EK-FAC / K-FAC factors, computed once

@@ -147,9 +147,7 @@ InfluenceInputs inputs_for(const models::Run& run, const Retrained& m, const dat
   in.config = run.model_config;
   in.train = &train;
   in.test = &test;
-  in.loss = train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair,
-                                      run.config["train"].value("class_weight", std::string("auto")),
-                                      run.config["train"].value("weight_decay", 1e-5));
+  in.loss = training_loss_of(run, train);
   in.test_labels = test.labels;
   in.checkpoints = m.checkpoints;
   in.run = m.as_run.get();
@@ -256,6 +254,11 @@ train::TrainOptions train_options_of(const models::Run& run) {
   o.seed = t.value("seed", o.seed);
   o.progress = false;
   return o;
+}
+
+train::TrainingLoss training_loss_of(const models::Run& run, const data::EncodedSet& train) {
+  const train::TrainOptions o = train_options_of(run);
+  return train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair, o.class_weight, o.weight_decay);
 }
 
 Json check_influence(const CheckInputs& in, const CheckOptions& o) {
@@ -445,9 +448,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
     ii.config = run.model_config;
     ii.train = &train;
     ii.dev = in.dev;
-    ii.loss = train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair,
-                                        run.config["train"].value("class_weight", std::string("auto")),
-                                        run.config["train"].value("weight_decay", 1e-5));
+    ii.loss = training_loss_of(run, train);
     log("Data Shapley of " + std::to_string(std::min(so.shapley_points, n)) + " training points (the run's model)");
     const InfluenceResult r = compute_influence(ii, so);
     std::vector<size_t> idx(r.values.size());

@@ -78,5 +78,7 @@ std::string share_key(double share);
 
 // The run's TrainOptions as saved in its config.json (progress off).
 train::TrainOptions train_options_of(const models::Run& run);
+// The objective the run was trained with on `train` (its class weights and weight decay).
+train::TrainingLoss training_loss_of(const models::Run& run, const data::EncodedSet& train);
 
 }  // namespace lumen::influence

@@ -109,6 +109,11 @@ Features decoder_features(models::TextClassifier& model, const data::EncodedSet&
   return f;
 }
 
+at::Tensor with_bias_column(const at::Tensor& f) {
+  const at::Tensor x = f.to(torch::kDouble);
+  return torch::cat({x, torch::ones({x.size(0), 1}, torch::kDouble)}, 1);
+}
+
 PerExampleGradients::PerExampleGradients(models::TextClassifier model, train::TrainingLoss loss, ParameterSelection params)
     : model_(std::move(model)), loss_(std::move(loss)), params_(std::move(params)) {}
 

@@ -40,6 +40,8 @@ struct Features {
   Features rows(const std::vector<int64_t>& rows) const;
 };
 Features decoder_features(models::TextClassifier& model, const data::EncodedSet& set, int64_t batch_rows = 64);
+// [n, m] -> [n, m + 1] float64 with a last column of ones: a last layer's bias as a weight.
+at::Tensor with_bias_column(const at::Tensor& features);
 
 // Per-example gradients of `loss` (train/loss.h, without the regulariser: Koh & Liang's
 // L(z, theta)) with respect to a parameter selection, float64 [rows, P], P in the selection's

@@ -41,7 +41,7 @@ void run_representer(const InfluenceInputs& in, const InfluenceOptions& o, Influ
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t n = in.train->size(), nt = in.test->size();
   const Features ftrain = decoder_features(model, *in.train);
-  const at::Tensor fa = torch::cat({ftrain.context, torch::ones({n, 1}, torch::kDouble)}, 1);  // [n, m+1]
+  const at::Tensor fa = with_bias_column(ftrain.context);  // [n, m+1]
   const at::Tensor y = torch::tensor(in.train->labels, torch::kLong);
   const bool binary = in.config.num_classes == 2;
   const double lambda = o.representer_l2;
@@ -72,7 +72,7 @@ void run_representer(const InfluenceInputs& in, const InfluenceOptions& o, Influ
   Json fidelity = Json::object();
   if (nt > 0) {
     const Features ftest = decoder_features(model, *in.test);
-    const at::Tensor ta = torch::cat({ftest.context, torch::ones({nt, 1}, torch::kDouble)}, 1);
+    const at::Tensor ta = with_bias_column(ftest.context);
     const at::Tensor kernel = torch::mm(ta, fa.t());  // [nt, n]
     for (int64_t t = 0; t < nt; ++t) {
       const int64_t c = in.test_labels[t];

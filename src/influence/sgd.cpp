@@ -65,7 +65,7 @@ SgdReplay replay_training(const models::Run& run, const data::EncodedSet& train,
       // The decoder at theta_t: features, per-example gradients, the batch Hessian, Adam's state.
       torch::NoGradGuard no_grad;
       const int64_t bn = static_cast<int64_t>(rows.size());
-      const at::Tensor X = torch::cat({o.context.detach().to(torch::kDouble), torch::ones({bn, 1}, torch::kDouble)}, 1);
+      const at::Tensor X = with_bias_column(o.context.detach());
       const at::Tensor theta = torch::cat({dec[0].detach().reshape({-1}), dec[1].detach().reshape({-1})}).to(torch::kDouble);
       const at::Tensor g = torch::cat({dec[0].grad().reshape({-1}), dec[1].grad().reshape({-1})}).to(torch::kDouble) + wd * theta;
       mom = b1 * mom + (1 - b1) * g;

@@ -86,6 +86,8 @@ class LastLayer {
   double l2_;
 };
 
+double learner_l2(const train::TrainingLoss& loss) { return std::max(loss.weight_decay, 1e-3); }
+
 class SgdLearner : public IncrementalLearner {
  public:
   SgdLearner(LastLayer& layer, const std::vector<int64_t>& rows, double lr) : layer_(layer), rows_(rows), lr_(lr) {}
@@ -99,19 +101,23 @@ class SgdLearner : public IncrementalLearner {
   double lr_;
 };
 
+// The learner on the run's frozen features: trained on rows of in.train, scored on `eval`.
+LastLayer last_layer_for(const InfluenceInputs& in, const data::EncodedSet& eval) {
+  models::TextClassifier model = in.model;
+  const at::Tensor y = torch::tensor(in.train->labels, torch::kLong);
+  return LastLayer(with_bias_column(decoder_features(model, *in.train).context), y,
+                   in.loss.class_weights.to(torch::kDouble).index_select(0, y),
+                   with_bias_column(decoder_features(model, eval).context), torch::tensor(eval.labels, torch::kLong),
+                   in.config.num_classes, learner_l2(in.loss));
+}
+
 }  // namespace
 
 std::vector<double> last_layer_removal_curve(const InfluenceInputs& in, const std::vector<int64_t>& order,
                                              const std::vector<double>& fractions, const data::EncodedSet& eval) {
   // The learner trains on the players (`order`'s rows) that are left, as the utility did.
-  models::TextClassifier model = in.model;
-  const int64_t n = in.train->size(), C = in.config.num_classes;
-  auto augment = [](const at::Tensor& f) { return torch::cat({f, torch::ones({f.size(0), 1}, torch::kDouble)}, 1); };
-  const at::Tensor X = augment(decoder_features(model, *in.train).context);
-  const at::Tensor EX = augment(decoder_features(model, eval).context);
-  const at::Tensor y = torch::tensor(in.train->labels, torch::kLong), ey = torch::tensor(eval.labels, torch::kLong);
-  const at::Tensor w = in.loss.class_weights.to(torch::kDouble).index_select(0, y);
-  LastLayer layer(X, y, w, EX, ey, C, std::max(in.loss.weight_decay, 1e-3));
+  const int64_t n = in.train->size();
+  LastLayer layer = last_layer_for(in, eval);
   std::vector<double> out;
   for (double f : fractions) {
     std::vector<char> removed(n, 0);
@@ -134,15 +140,9 @@ void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, Influence
   if (o.params != "last" && o.params != "decoder")
     throw InvalidArgument("influence: shapley's learner is the last layer on frozen features (--params last)");
   const auto t0 = std::chrono::steady_clock::now();
-  models::TextClassifier model = in.model;
   const int64_t n = in.train->size(), C = in.config.num_classes;
-  auto augment = [](const at::Tensor& f) { return torch::cat({f, torch::ones({f.size(0), 1}, torch::kDouble)}, 1); };
-  const at::Tensor X = augment(decoder_features(model, *in.train).context);
-  const at::Tensor DX = augment(decoder_features(model, *in.dev).context);
-  const at::Tensor y = torch::tensor(in.train->labels, torch::kLong), dy = torch::tensor(in.dev->labels, torch::kLong);
-  const at::Tensor w = in.loss.class_weights.to(torch::kDouble).index_select(0, y);
-  const double l2 = std::max(in.loss.weight_decay, 1e-3);
-  LastLayer layer(X, y, w, DX, dy, C, l2);
+  const double l2 = learner_l2(in.loss);
+  LastLayer layer = last_layer_for(in, *in.dev);
   std::vector<int64_t> rows = all_rows(n);
   if (o.shapley_points < n) {
     Rng rng(o.seed ^ 0x5A3ULL);
@@ -185,7 +185,7 @@ void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, Influence
     SgdLearner learner(layer, rows, o.shapley_lr);
     s = g_shapley(players, learner, empty, so);
   }
-  r.parameters = {{"spec", "last"}, {"groups", {"decoder"}}, {"names", Json::array()}, {"count", X.size(1) * (C == 2 ? 1 : C)}};
+  r.parameters = {{"spec", "last"}, {"groups", {"decoder"}}, {"names", Json::array()}, {"count", (in.config.output_dim() + 1) * (C == 2 ? 1 : C)}};
   r.value_rows = rows;
   r.values = s.values;
   r.value_errors = s.standard_error;
