@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/common.h"
 #include "core/error.h"
@@ -66,7 +67,8 @@ void register_influence(CLI::App& app) {
   cmd->add_option("--representer-l2", o->o.representer_l2, "representer: lambda of the L2 fine-tuning")->capture_default_str();
   cmd->add_option("--seed", o->o.seed, "Seed of sampling and projections")->capture_default_str();
   cmd->add_option("--out", o->out, "Write influence.json and influence.html into this directory");
-  cmd->add_flag("--resume", o->resume, "With --out: reuse a finished run of the same request instead of recomputing it");
+  cmd->add_flag("--resume", o->resume,
+                "With --out: reuse a finished run of the same request, or the finished parts (OUT/partial) of an interrupted one");
   cmd->callback([o] {
     setup_runtime();
     if (o->explain != "auto" && o->explain != "gold" && o->explain != "predicted")
@@ -144,8 +146,14 @@ void register_influence(CLI::App& app) {
         info("influence: " + json_path + " holds another request; recomputing");
       }
     }
+    // Partial results of long methods go to OUT/partial as they finish; a new request without
+    // --resume starts from nothing, and a finished one leaves none behind.
+    const std::string partial_dir = o->out.empty() ? "" : join_path(o->out, "partial");
+    if (!partial_dir.empty() && !o->resume) std::filesystem::remove_all(partial_dir);
+    in.partial = influence::PartialStore(partial_dir, request);
     const influence::InfluenceResult result = influence::compute_influence(in, o->o);
     if (bar) bar->finish();
+    if (in.partial.reused() > 0) info("influence: " + std::to_string(in.partial.reused()) + " finished parts reused from " + partial_dir);
     Json doc = influence::influence_document(result, ds.train, test, run.label_names);
     doc["run"] = run.dir;
     doc["request"] = request;
@@ -153,6 +161,7 @@ void register_influence(CLI::App& app) {
       make_dirs(o->out);
       write_file_atomic(join_path(o->out, "influence.json"), doc.dump(1) + "\n");
       report::write_influence_view(join_path(o->out, "influence.html"), doc, "Influence (" + result.method + "): " + run.dir);
+      std::filesystem::remove_all(partial_dir);
       info("wrote " + join_path(o->out, "influence.json") + " and influence.html");
     }
     const bool converged = !result.diagnostics.contains("converged") || result.diagnostics["converged"].get<bool>();

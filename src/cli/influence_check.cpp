@@ -2,6 +2,7 @@
 // mislabel detection, leave-one-out correlation and the linear datamodeling score, one table
 // per validation with a row per method.
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/common.h"
 #include "core/error.h"
@@ -14,6 +15,7 @@ namespace lumen::cli {
 void register_influence_check(CLI::App& app) {
   struct Options {
     std::string run, methods = "if-exact,tracin,representer", out;
+    bool resume = false;
     influence::CheckOptions c;
   };
   auto o = std::make_shared<Options>();
@@ -39,6 +41,8 @@ void register_influence_check(CLI::App& app) {
   cmd->add_option("--epochs", o->c.epochs, "Epochs of every retraining (0 = the run's)")->capture_default_str();
   cmd->add_option("--seed", o->c.seed, "Seed of flips and subsets")->capture_default_str();
   cmd->add_option("--out", o->out, "Write the JSON here");
+  cmd->add_flag("--resume", o->resume,
+                "With --out: reuse the retrainings an interrupted check of the same request finished (kept in OUT.partial/)");
   cmd->callback([o] {
     setup_runtime();
     o->c.methods = split_list(o->methods);
@@ -54,8 +58,17 @@ void register_influence_check(CLI::App& app) {
     in.dev = &dev;
     in.test = &test;
     in.log = [](const std::string& s) { info(s); };
+    // Finished retrainings go to OUT.partial/ as they finish (a new check without --resume
+    // starts from nothing; a finished one leaves none behind).
+    if (o->resume && o->out.empty()) throw InvalidArgument("influence-check: --resume needs --out");
+    const std::string partial_dir = o->out.empty() ? "" : o->out + ".partial";
+    if (!partial_dir.empty() && !o->resume) std::filesystem::remove_all(partial_dir);
+    in.partial = influence::PartialStore(partial_dir, {{"run", run.dir}, {"options", o->c.to_json()}, {"test", test.size()}});
     const Json result = influence::check_influence(in, o->c);
-    if (!o->out.empty()) write_file_atomic(o->out, result.dump(1) + "\n");
+    if (!o->out.empty()) {
+      write_file_atomic(o->out, result.dump(1) + "\n");
+      std::filesystem::remove_all(partial_dir);
+    }
     if (globals().json) {
       print_json(result);
       return;

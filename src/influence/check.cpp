@@ -168,17 +168,32 @@ struct Job {
 std::vector<std::vector<double>> run_jobs(const models::Run& run, const data::EncodedSet& train, const data::EncodedSet& dev,
                                           const data::EncodedSet& test, const train::TrainOptions& topt,
                                           const std::vector<Job>& jobs, bool parallel,
-                                          const std::function<void(const std::string&)>& log) {
+                                          const std::function<void(const std::string&)>& log, const PartialStore& partial) {
   std::vector<std::vector<double>> out(jobs.size());
   std::mutex log_mutex;
   auto work = [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
+      // Each retraining's test losses are a unit of partial results (--resume).
+      double sum = 0, squares = 0;
+      for (int64_t r : jobs[j].keep) {
+        sum += static_cast<double>(r);
+        squares += static_cast<double>(r) * static_cast<double>(r);
+      }
+      const Json unit{{"retrain", jobs[j].label}, {"seed", jobs[j].seed}, {"keep", {jobs[j].keep.size(), sum, squares}},
+                      {"epochs", topt.epochs}};
+      if (auto done = partial.load(unit)) {
+        out[j] = done->info.get<std::vector<double>>();
+        std::lock_guard<std::mutex> lock(log_mutex);
+        log(jobs[j].label + " (resumed)");
+        continue;
+      }
       {
         std::lock_guard<std::mutex> lock(log_mutex);
         log(jobs[j].label);
       }
       Retrained m = retrain(run, subset(train, jobs[j].keep), dev, topt, jobs[j].seed);
       out[j] = test_losses(m.model, test);
+      partial.save(unit, {}, out[j]);
     }
   };
   if (parallel) parallel_chunks(static_cast<int64_t>(jobs.size()), 1, work);
@@ -377,7 +392,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
                                                    std::to_string(p + 1) + "/" + std::to_string(points.size()) + "), seed " +
                                                    std::to_string(topt.seed + s)});
       }
-      const auto losses = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log);
+      const auto losses = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log, in.partial);
       std::vector<std::vector<double>> full_loss(o.loo_seeds);
       full_loss[0] = base_loss;
       for (int64_t s = 1; s < o.loo_seeds; ++s) full_loss[s] = losses[s - 1];
@@ -414,7 +429,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
         std::sort(keep.begin(), keep.end());
         jobs.push_back({keep, topt.seed, "linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(o.lds_subsets)});
       }
-      const auto actual = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log);
+      const auto actual = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log, in.partial);
       Json table = Json::array();
       for (size_t mi = 0; mi < o.methods.size(); ++mi) {
         if (!scores[mi].defined()) continue;

@@ -68,6 +68,9 @@ struct CheckInputs {
   const data::EncodedSet* dev = nullptr;
   // One-line progress messages ("retraining 3/20", ...).
   std::function<void(const std::string&)> log;
+  // Finished leave-one-out and LDS retrainings, saved as they finish and reused by a rerun of
+  // the same check (--resume).
+  PartialStore partial;
 };
 
 // Runs the chosen validations; the JSON holds one table per validation with a row per method.

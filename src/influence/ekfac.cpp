@@ -16,6 +16,7 @@
 #include "core/parallel.h"
 #include "data/batch_plan.h"
 #include "influence/methods.h"
+#include "influence/taps.h"
 #include "models/eval_guard.h"
 
 namespace lumen::influence {
@@ -25,49 +26,6 @@ namespace {
 std::string group_of(const std::string& layer) {
   const std::string head = layer.substr(0, layer.find('.'));
   return head == "encoder_b" ? "encoder" : head;
-}
-
-struct BatchTaps {
-  std::vector<models::LinearTap> taps;
-  at::Tensor logits;
-};
-
-BatchTaps forward_taps(models::TextClassifier& model, const data::Batch& batch) {
-  models::EvalGuard eval(model);
-  torch::AutoGradMode grad_mode(true);
-  BatchTaps out;
-  models::TapRecorder recorder;
-  out.logits = model->forward(batch).logits;
-  out.taps = std::move(recorder.taps);
-  return out;
-}
-
-// d objective / d output of every tap of the chosen layers (padding rows zeroed), float64.
-std::vector<at::Tensor> output_gradients(const at::Tensor& objective, const std::vector<models::LinearTap>& taps,
-                                         const std::vector<int>& chosen, bool retain) {
-  // Taps may share an output tensor (the BiLSTM's two maps): differentiate each tensor once.
-  std::vector<at::Tensor> unique;
-  std::vector<size_t> slot(taps.size(), 0);
-  for (int k : chosen) {
-    size_t j = 0;
-    while (j < unique.size() && !unique[j].is_same(taps[k].output)) ++j;
-    if (j == unique.size()) unique.push_back(taps[k].output);
-    slot[k] = j;
-  }
-  auto g = torch::autograd::grad({objective}, unique, {}, retain, false, /*allow_unused=*/true);
-  std::vector<at::Tensor> out(taps.size());
-  for (int k : chosen) {
-    at::Tensor s = g[slot[k]].defined() ? g[slot[k]] : torch::zeros_like(taps[k].output);
-    s = s.reshape({taps[k].input.size(0), taps[k].input.size(1), -1});
-    out[k] = (s * taps[k].valid.unsqueeze(2)).to(torch::kDouble);
-  }
-  return out;
-}
-
-at::Tensor augmented_input(const models::LinearTap& t) {
-  at::Tensor a = t.input.to(torch::kDouble);
-  if (t.bias) a = torch::cat({a, torch::ones({a.size(0), a.size(1), 1}, a.options())}, 2);
-  return a * t.valid.to(torch::kDouble).unsqueeze(2);
 }
 
 // The pseudo-objectives whose gradients give the exact Gauss-Newton matrix: sum_n u_n . logits_n.
@@ -106,16 +64,6 @@ std::vector<std::vector<int64_t>> batches_of(const data::EncodedSet& set, std::v
   return out;
 }
 
-// Taps of each chosen layer: layer index -> tap indices.
-std::vector<std::vector<int>> taps_by_layer(const std::vector<models::LinearTap>& taps, const std::vector<std::string>& layers) {
-  std::vector<std::vector<int>> by(layers.size());
-  for (size_t k = 0; k < taps.size(); ++k) {
-    auto it = std::find(layers.begin(), layers.end(), taps[k].layer);
-    if (it != layers.end()) by[it - layers.begin()].push_back(static_cast<int>(k));
-  }
-  return by;
-}
-
 // One batch's taps grouped by layer and its Gauss-Newton pseudo-objectives.
 struct PseudoBatch {
   BatchTaps t;
@@ -135,22 +83,6 @@ PseudoBatch pseudo_batch(models::TextClassifier& model, const data::EncodedSet& 
   for (const auto& v : p.by) p.chosen.insert(p.chosen.end(), v.begin(), v.end());
   p.objectives = pseudo_objectives(p.t.logits, batch.labels, loss, binary_single);
   return p;
-}
-
-// Per-example gradient of each layer [B, out, in] from taps and output gradients.
-at::Tensor example_gradient(const std::vector<models::LinearTap>& taps, const std::vector<at::Tensor>& s, const std::vector<int>& idx,
-                            const KfacLayer* rotate) {
-  at::Tensor g;
-  for (int k : idx) {
-    at::Tensor a = augmented_input(taps[k]), sk = s[k];
-    if (rotate) {
-      a = torch::matmul(a, rotate->qa);
-      sk = torch::matmul(sk, rotate->qs);
-    }
-    const at::Tensor part = torch::bmm(sk.transpose(1, 2), a);
-    g = g.defined() ? g + part : part;
-  }
-  return g;
 }
 
 }  // namespace
@@ -222,41 +154,57 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
   auto tick = [&] {  // under `merge`
     if (progress) progress(++step, passes * static_cast<int64_t>(batches.size()));
   };
-  // Each pass splits the batches over the cores (separate autograd graphs per thread), each
-  // chunk summing into its own accumulators, merged at its end.
-  parallel_chunks(static_cast<int64_t>(batches.size()), 1, [&](int64_t begin, int64_t end) {
-    std::vector<at::Tensor> a_sum(L), s_sum(L);
-    std::vector<double> row_sum(L, 0.0);
-    std::vector<bool> bias(L, false);
-    for (int64_t bi = begin; bi < end; ++bi) {
-      const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
-      const auto& t = pb.t;
-      for (size_t c = 0; c < pb.objectives.size(); ++c) {
-        const auto sg = pb.gradients(c);
-        for (int64_t l = 0; l < L; ++l)
-          for (int k : pb.by[l]) {
+  // Each pass deals the length-sorted batches round-robin to the cores (separate autograd
+  // graphs per thread), each worker summing into its own accumulators, merged in worker order.
+  const int64_t W = round_robin_workers();
+  std::vector<std::vector<at::Tensor>> a_sums(W, std::vector<at::Tensor>(L)), s_sums(W, std::vector<at::Tensor>(L));
+  std::vector<std::vector<double>> row_sums(W, std::vector<double>(L, 0.0));
+  std::vector<std::vector<bool>> biases(W, std::vector<bool>(L, false));
+  round_robin(static_cast<int64_t>(batches.size()), [&](int64_t w, int64_t bi) {
+    auto& a_sum = a_sums[w];
+    auto& s_sum = s_sums[w];
+    auto& row_sum = row_sums[w];
+    auto& bias = biases[w];
+    const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
+    const auto& t = pb.t;
+    const at::ScalarType dtype = pb.t.logits.scalar_type();
+    for (size_t c = 0; c < pb.objectives.size(); ++c) {
+      const auto sg = pb.gradients(c);
+      // Products in the model's dtype, sums in float64; maps that share an output (the
+      // BiLSTM's input and recurrent maps) share its product.
+      std::vector<std::pair<const void*, at::Tensor>> shared;
+      for (int64_t l = 0; l < L; ++l)
+        for (int k : pb.by[l]) {
+          const void* key = t.taps[k].output.unsafeGetTensorImpl();
+          at::Tensor ss;
+          for (const auto& [p, v] : shared)
+            if (p == key) ss = v;
+          if (!ss.defined()) {
             const at::Tensor sk = sg[k].reshape({-1, sg[k].size(2)});
-            s_sum[l] = s_sum[l].defined() ? s_sum[l] + torch::mm(sk.t(), sk) : torch::mm(sk.t(), sk);
-            if (c == 0) {
-              const at::Tensor a = augmented_input(t.taps[k]).reshape({-1, t.taps[k].input.size(2) + (t.taps[k].bias ? 1 : 0)});
-              a_sum[l] = a_sum[l].defined() ? a_sum[l] + torch::mm(a.t(), a) : torch::mm(a.t(), a);
-              row_sum[l] += t.taps[k].valid.sum().item<double>();
-              bias[l] = t.taps[k].bias;
-            }
+            ss = torch::mm(sk.t(), sk).to(torch::kDouble);
+            shared.emplace_back(key, ss);
           }
-      }
-      std::lock_guard<std::mutex> lock(merge);
-      tick();
+          s_sum[l] = s_sum[l].defined() ? s_sum[l] + ss : ss;
+          if (c == 0) {
+            const at::Tensor a = augmented_input(t.taps[k], dtype).reshape({-1, t.taps[k].input.size(2) + (t.taps[k].bias ? 1 : 0)});
+            const at::Tensor aa = torch::mm(a.t(), a).to(torch::kDouble);
+            a_sum[l] = a_sum[l].defined() ? a_sum[l] + aa : aa;
+            row_sum[l] += t.taps[k].valid.sum().item<double>();
+            bias[l] = t.taps[k].bias;
+          }
+        }
     }
     std::lock_guard<std::mutex> lock(merge);
-    for (int64_t l = 0; l < L; ++l) {
-      if (!a_sum[l].defined()) continue;
-      A[l] = A[l].defined() ? A[l] + a_sum[l] : a_sum[l];
-      S[l] = S[l].defined() ? S[l] + s_sum[l] : s_sum[l];
-      rows[l] += row_sum[l];
-      f.layers[l].bias = bias[l];
-    }
+    tick();
   });
+  for (int64_t w = 0; w < W; ++w)
+    for (int64_t l = 0; l < L; ++l) {
+      if (!a_sums[w][l].defined()) continue;
+      A[l] = A[l].defined() ? A[l] + a_sums[w][l] : a_sums[w][l];
+      S[l] = S[l].defined() ? S[l] + s_sums[w][l] : s_sums[w][l];
+      rows[l] += row_sums[w][l];
+      f.layers[l].bias = biases[w][l];
+    }
   for (int64_t l = 0; l < L; ++l) {
     if (!A[l].defined()) throw InvalidArgument("influence: layer " + layers[l] + " was not applied to the training set");
     KfacLayer& k = f.layers[l];
@@ -273,25 +221,24 @@ KfacFactors fit_kfac(models::TextClassifier model, const train::TrainingLoss& lo
     k.lambda = corrected ? torch::zeros({k.out, k.in}, torch::kDouble) : torch::outer(k.eig_s, k.eig_a);
   }
   if (corrected) {
-    parallel_chunks(static_cast<int64_t>(batches.size()), 1, [&](int64_t begin, int64_t end) {
-      std::vector<at::Tensor> lam(L);
-      for (int64_t bi = begin; bi < end; ++bi) {
-        const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
-        for (size_t c = 0; c < pb.objectives.size(); ++c) {
-          const auto sg = pb.gradients(c);
-          for (int64_t l = 0; l < L; ++l) {
-            const at::Tensor g = example_gradient(pb.t.taps, sg, pb.by[l], &f.layers[l]);
-            const at::Tensor sq = (g * g).sum(0);
-            lam[l] = lam[l].defined() ? lam[l] + sq : sq;
-          }
+    std::vector<std::vector<at::Tensor>> lams(W, std::vector<at::Tensor>(L));
+    round_robin(static_cast<int64_t>(batches.size()), [&](int64_t w, int64_t bi) {
+      auto& lam = lams[w];
+      const PseudoBatch pb = pseudo_batch(model, train, batches[bi], layers, loss, binary_single);
+      for (size_t c = 0; c < pb.objectives.size(); ++c) {
+        const auto sg = pb.gradients(c);
+        for (int64_t l = 0; l < L; ++l) {
+          const at::Tensor g = example_gradient(pb.t.taps, sg, pb.by[l], f.layers[l].qa, f.layers[l].qs);
+          const at::Tensor sq = (g * g).sum(0);
+          lam[l] = lam[l].defined() ? lam[l] + sq : sq;
         }
-        std::lock_guard<std::mutex> lock(merge);
-        tick();
       }
       std::lock_guard<std::mutex> lock(merge);
-      for (int64_t l = 0; l < L; ++l)
-        if (lam[l].defined()) f.layers[l].lambda += lam[l];
+      tick();
     });
+    for (int64_t w = 0; w < W; ++w)
+      for (int64_t l = 0; l < L; ++l)
+        if (lams[w][l].defined()) f.layers[l].lambda += lams[w][l];
     for (auto& k : f.layers) k.lambda /= static_cast<double>(train.size());
   }
   for (auto& k : f.layers) {
@@ -323,7 +270,7 @@ std::vector<at::Tensor> layer_gradients(models::TextClassifier model, const trai
     const at::Tensor objective = loss.per_example(t.logits, batch.labels).sum();
     const auto s = output_gradients(objective, t.taps, chosen, false);
     for (size_t l = 0; l < names.size(); ++l)
-      parts[l].push_back(example_gradient(t.taps, s, by[l], rotate ? &factors.layers[l] : nullptr).detach());
+      parts[l].push_back((rotate ? example_gradient(t.taps, s, by[l], factors.layers[l].qa, factors.layers[l].qs) : example_gradient(t.taps, s, by[l])).detach());
   }
   std::vector<at::Tensor> out;
   for (auto& p : parts) out.push_back(torch::cat(p, 0));

@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "core/error.h"
 #include "data/batch_plan.h"
+#include "influence/taps.h"
 #include "models/eval_guard.h"
 
 namespace lumen::influence {
@@ -114,8 +116,224 @@ at::Tensor with_bias_column(const at::Tensor& f) {
   return torch::cat({x, torch::ones({x.size(0), 1}, torch::kDouble)}, 1);
 }
 
+at::Tensor GradientParts::to_dense(int64_t vocab) const {
+  const int64_t B = rows(), D = dense.size(1), E = embedding_dim;
+  at::Tensor out = torch::zeros({B, D + (E > 0 ? vocab * E : 0)}, torch::kDouble);
+  out.narrow(1, 0, D).copy_(dense);
+  if (E > 0)
+    for (int64_t b = 0; b < B; ++b) out.select(0, b).narrow(0, D, vocab * E).view({vocab, E}).index_copy_(0, tokens[b], values[b]);
+  return out;
+}
+
+at::Tensor GradientParts::squared_norms() const {
+  at::Tensor n = (dense * dense).sum(1);
+  if (embedding_dim > 0) {
+    double* p = n.data_ptr<double>();
+    for (int64_t b = 0; b < rows(); ++b) p[b] += (values[b] * values[b]).sum().item<double>();
+  }
+  return n;
+}
+
+at::Tensor GradientParts::dot(const GradientParts& o) const {
+  if (dense.size(1) != o.dense.size(1) || embedding_dim != o.embedding_dim)
+    throw InvalidArgument("influence: gradient parts of different selections");
+  at::Tensor d = torch::mm(dense, o.dense.t()).contiguous();
+  if (embedding_dim == 0) return d;
+  // The embedding rows both examples touch: a merge of their ascending token lists.
+  const int64_t E = embedding_dim;
+  double* dp = d.data_ptr<double>();
+  for (int64_t i = 0; i < rows(); ++i) {
+    const int64_t* ti = tokens[i].data_ptr<int64_t>();
+    const double* vi = values[i].data_ptr<double>();
+    const int64_t ki = tokens[i].numel();
+    for (int64_t j = 0; j < o.rows(); ++j) {
+      const int64_t* tj = o.tokens[j].data_ptr<int64_t>();
+      const double* vj = o.values[j].data_ptr<double>();
+      const int64_t kj = o.tokens[j].numel();
+      double acc = 0;
+      for (int64_t a = 0, b = 0; a < ki && b < kj;) {
+        if (ti[a] < tj[b]) {
+          ++a;
+        } else if (tj[b] < ti[a]) {
+          ++b;
+        } else {
+          for (int64_t e = 0; e < E; ++e) acc += vi[a * E + e] * vj[b * E + e];
+          ++a;
+          ++b;
+        }
+      }
+      dp[i * o.rows() + j] += acc;
+    }
+  }
+  return d;
+}
+
 PerExampleGradients::PerExampleGradients(models::TextClassifier model, train::TrainingLoss loss, ParameterSelection params)
-    : model_(std::move(model)), loss_(std::move(loss)), params_(std::move(params)) {}
+    : model_(std::move(model)), loss_(std::move(loss)), params_(std::move(params)) {
+  // The batched path: every selected tensor is the embedding (last) or all rows of it are
+  // covered by recorded linear maps.
+  const size_t K = params_.tensors.size();
+  std::vector<int64_t> offset(K, 0);
+  int64_t at = 0;
+  for (size_t k = 0; k < K; ++k) {
+    const at::Tensor& t = params_.tensors[k];
+    if (!t.requires_grad()) return;  // frozen: autograd's zeros, through the plain path
+    if (t.is_same(model_->embedding->weight)) {
+      if (k + 1 != K) return;
+      embedding_ = true;
+      continue;
+    }
+    offset[k] = at;
+    at += t.numel();
+  }
+  dense_count_ = at;
+  auto index_of = [&](const at::Tensor& t) -> int64_t {
+    for (size_t k = 0; k < K; ++k)
+      if (params_.tensors[k].is_same(t)) return static_cast<int64_t>(k);
+    return -1;
+  };
+  std::vector<int64_t> covered(K, 0);  // rows covered
+  std::vector<MapSlot> slots;
+  for (const auto& l : model_->linear_layers()) {
+    MapSlot m;
+    m.name = l.name;
+    m.in = l.weight.size(1);
+    m.rows = l.rows;
+    const int64_t w = index_of(l.weight);
+    if (w >= 0) {
+      m.weight_at = offset[w] + l.row0 * m.in;
+      covered[w] += l.rows;
+    }
+    for (const auto& b : l.biases) {
+      const int64_t bi = index_of(b);
+      m.bias_at.push_back(bi >= 0 ? offset[bi] + l.row0 : -1);
+      if (bi >= 0) covered[bi] += l.rows;
+    }
+    if (w >= 0 || std::any_of(m.bias_at.begin(), m.bias_at.end(), [](int64_t v) { return v >= 0; })) slots.push_back(m);
+  }
+  for (size_t k = 0; k < K; ++k)
+    if (!params_.tensors[k].is_same(model_->embedding->weight) && covered[k] != params_.tensors[k].size(0)) {
+      embedding_ = false;
+      return;
+    }
+  layout_ = std::move(slots);
+  batched_ = !layout_.empty() || embedding_;
+}
+
+void PerExampleGradients::for_each_batch(const data::EncodedSet& set, const std::vector<int64_t>& rows, const std::vector<int64_t>& y,
+                                         const BatchVisitor& visit) {
+  const int64_t n = static_cast<int64_t>(rows.size()), E = model_->config().embed_dim;
+  std::vector<std::string> names;
+  for (const auto& m : layout_) names.push_back(m.name);
+  // Batches of similar lengths (less padding); each result goes back to its row's place.
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return set.ids[rows[a]].size() < set.ids[rows[b]].size(); });
+  // The batches go round-robin to the cores (each its own autograd graph); visits are serialised.
+  constexpr int64_t kBatch = 32;
+  std::mutex visiting;
+  round_robin((n + kBatch - 1) / kBatch, [&](int64_t, int64_t batch_index) {
+    const int64_t start = batch_index * kBatch, b = std::min(kBatch, n - start);
+    std::vector<int64_t> sub, place, yy;
+    for (int64_t i = start; i < start + b; ++i) {
+      sub.push_back(rows[order[i]]);
+      place.push_back(order[i]);
+      yy.push_back(y[order[i]]);
+    }
+    data::Batch batch = set.batch(sub);
+    batch.labels = torch::tensor(yy, torch::kLong);
+    BatchTaps t = forward_taps(model_, batch, embedding_);
+    const auto by = taps_by_layer(t.taps, names);
+    std::vector<int> chosen;
+    for (const auto& v : by) chosen.insert(chosen.end(), v.begin(), v.end());
+    std::vector<at::Tensor> extra, eg;
+    if (embedding_) {
+      extra.push_back(t.embeddings);
+      if (t.embeddings_b.defined()) extra.push_back(t.embeddings_b);
+    }
+    torch::AutoGradMode grad_mode(true);
+    const at::Tensor objective = loss_.per_example(t.logits, batch.labels).sum();
+    const auto s = output_gradients(objective, t.taps, chosen, false, extra, &eg);
+    torch::NoGradGuard no_grad;
+    std::vector<at::Tensor> G(layout_.size());
+    for (size_t l = 0; l < layout_.size(); ++l) {
+      G[l] = example_gradient(t.taps, s, by[l]);  // [b, rows, in (+1)]; undefined: not applied, 0
+      if (G[l].defined() && G[l].size(2) <= layout_[l].in && !layout_[l].bias_at.empty())
+        throw ModelError("influence: map " + layout_[l].name + " has a bias parameter but its taps none");
+    }
+    std::vector<at::Tensor> tokens, values;
+    if (embedding_) {
+      // Every position's gradient to its token's row, as autograd accumulates them.
+      at::Tensor ids = batch.ids, g = eg[0];
+      if (eg.size() > 1) {
+        ids = torch::cat({ids, batch.ids_b}, 1);
+        g = torch::cat({g, eg[1]}, 1);
+      }
+      g = g.to(torch::kDouble);
+      for (int64_t j = 0; j < b; ++j) {
+        auto [u, inv, counts] = torch::_unique2(ids[j], /*sorted=*/true, /*return_inverse=*/true);
+        tokens.push_back(u.contiguous());
+        values.push_back(torch::zeros({u.size(0), E}, torch::kDouble).index_add_(0, inv, g[j]).contiguous());
+      }
+    }
+    std::lock_guard<std::mutex> lock(visiting);
+    visit(place, G, tokens, values);
+  });
+}
+
+GradientParts PerExampleGradients::batched_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                                                 const std::vector<int64_t>& y) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  GradientParts out;
+  out.dense = torch::zeros({n, dense_count_}, torch::kDouble);
+  if (embedding_) {
+    out.embedding_dim = model_->config().embed_dim;
+    out.tokens.resize(n);
+    out.values.resize(n);
+  }
+  for_each_batch(set, rows, y, [&](const std::vector<int64_t>& place, const std::vector<at::Tensor>& G,
+                                   const std::vector<at::Tensor>& tokens, const std::vector<at::Tensor>& values) {
+    const int64_t b = static_cast<int64_t>(place.size());
+    const at::Tensor idx = torch::tensor(place, torch::kLong);
+    for (size_t l = 0; l < layout_.size(); ++l) {
+      const MapSlot& m = layout_[l];
+      if (!G[l].defined()) continue;
+      if (m.weight_at >= 0)
+        out.dense.narrow(1, m.weight_at, m.rows * m.in).index_copy_(0, idx, G[l].narrow(2, 0, m.in).reshape({b, m.rows * m.in}));
+      for (int64_t at : m.bias_at)
+        if (at >= 0) out.dense.narrow(1, at, m.rows).index_copy_(0, idx, G[l].select(2, m.in));
+    }
+    for (int64_t j = 0; j < static_cast<int64_t>(tokens.size()); ++j) {
+      out.tokens[place[j]] = tokens[j];
+      out.values[place[j]] = values[j];
+    }
+  });
+  return out;
+}
+
+at::Tensor PerExampleGradients::squared_norms(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                                              const std::vector<int64_t>& labels) {
+  if (!batched() || (params_.decoder_only() && !model_->config().pair)) {
+    const at::Tensor g = compute(set, rows, labels);
+    return (g * g).sum(1);
+  }
+  at::Tensor out = torch::zeros({static_cast<int64_t>(rows.size())}, torch::kDouble);
+  for_each_batch(set, rows, labels_of(set, rows, labels),
+                 [&](const std::vector<int64_t>& place, const std::vector<at::Tensor>& G, const std::vector<at::Tensor>&,
+                     const std::vector<at::Tensor>& values) {
+                   at::Tensor sq = torch::zeros({static_cast<int64_t>(place.size())}, torch::kDouble);
+                   for (size_t l = 0; l < layout_.size(); ++l) {
+                     const MapSlot& m = layout_[l];
+                     if (!G[l].defined()) continue;
+                     if (m.weight_at >= 0) sq += G[l].narrow(2, 0, m.in).square().sum({1, 2});
+                     for (int64_t at : m.bias_at)
+                       if (at >= 0) sq += G[l].select(2, m.in).square().sum(1);
+                   }
+                   for (size_t j = 0; j < values.size(); ++j) sq[static_cast<int64_t>(j)] += values[j].square().sum();
+                   out.index_copy_(0, torch::tensor(place, torch::kLong), sq);
+                 });
+  return out;
+}
 
 int64_t PerExampleGradients::chunk_rows(int64_t memory_bytes) const {
   return std::max<int64_t>(1, memory_bytes / (8 * std::max<int64_t>(params_.count, 1)));
@@ -140,9 +358,20 @@ at::Tensor PerExampleGradients::compute_plain(const data::EncodedSet& set, const
   return out;
 }
 
+GradientParts PerExampleGradients::compute_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                                                 const std::vector<int64_t>& labels) {
+  if (batched() && !(params_.decoder_only() && !model_->config().pair)) return batched_parts(set, rows, labels_of(set, rows, labels));
+  GradientParts p;
+  p.dense = compute(set, rows, labels);
+  return p;
+}
+
 at::Tensor PerExampleGradients::compute(const data::EncodedSet& set, const std::vector<int64_t>& rows,
                                         const std::vector<int64_t>& labels) {
-  if (!params_.decoder_only() || model_->config().pair) return compute_plain(set, rows, labels);
+  if (!params_.decoder_only() || model_->config().pair) {
+    if (batched()) return batched_parts(set, rows, labels_of(set, rows, labels)).to_dense(model_->config().vocab_size);
+    return compute_plain(set, rows, labels);
+  }
   // Single-text decoder: logits = [0, z] (binary) or z = W c + b; d loss / d z in closed form,
   // the gradient is its outer product with [c, 1].
   if (cached_set_ != &set) {
@@ -176,6 +405,23 @@ void PerExampleGradients::for_each_chunk(const data::EncodedSet& set, const std:
     std::vector<int64_t> part_labels;
     if (!labels.empty()) part_labels.assign(labels.begin() + begin, labels.begin() + end);
     f(part, compute(set, part, part_labels));
+  }
+}
+
+void PerExampleGradients::for_each_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows_in,
+                                         const std::function<void(const std::vector<int64_t>&, const GradientParts&)>& f,
+                                         const std::vector<int64_t>& labels, int64_t memory_bytes) {
+  std::vector<int64_t> rows = rows_in;
+  if (rows.empty())
+    for (int64_t i = 0; i < set.size(); ++i) rows.push_back(i);
+  const int64_t per_row = batched() ? dense_count_ + (embedding_ ? 256 * model_->config().embed_dim : 0) : params_.count;
+  const int64_t chunk = std::max<int64_t>(1, memory_bytes / (8 * std::max<int64_t>(per_row, 1)));
+  for (size_t begin = 0; begin < rows.size(); begin += chunk) {
+    const size_t end = std::min(rows.size(), begin + static_cast<size_t>(chunk));
+    std::vector<int64_t> part(rows.begin() + begin, rows.begin() + end);
+    std::vector<int64_t> part_labels;
+    if (!labels.empty()) part_labels.assign(labels.begin() + begin, labels.begin() + end);
+    f(part, compute_parts(set, part, part_labels));
   }
 }
 

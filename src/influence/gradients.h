@@ -43,6 +43,23 @@ Features decoder_features(models::TextClassifier& model, const data::EncodedSet&
 // [n, m] -> [n, m + 1] float64 with a last column of ones: a last layer's bias as a weight.
 at::Tensor with_bias_column(const at::Tensor& features);
 
+// Per-example gradients of a chunk of rows in parts: the selection's parameters before the
+// embedding densely, and the embedding's gradient (when selected; always the selection's last
+// tensor) sparsely, as each example's distinct token ids and their gradient rows. The embedding
+// of a large vocabulary is most of the parameters, and an example touches few of its rows.
+struct GradientParts {
+  at::Tensor dense;                 // [B, D] float64, D = the parameters before the embedding
+  std::vector<at::Tensor> tokens;   // per example [k] int64, ascending (empty: no embedding part)
+  std::vector<at::Tensor> values;   // per example [k, E] float64
+  int64_t embedding_dim = 0;        // E (0: no embedding part)
+  int64_t rows() const { return dense.size(0); }
+  // [B, D + V*E]: the flattened selection (V = vocab).
+  at::Tensor to_dense(int64_t vocab) const;
+  // [B] squared norms; [B, B'] dot products with another chunk of the same selection.
+  at::Tensor squared_norms() const;
+  at::Tensor dot(const GradientParts& other) const;
+};
+
 // Per-example gradients of `loss` (train/loss.h, without the regulariser: Koh & Liang's
 // L(z, theta)) with respect to a parameter selection, float64 [rows, P], P in the selection's
 // order flattened. Labels come from `labels` when given (e.g. the predicted class of a test
@@ -50,9 +67,19 @@ at::Tensor with_bias_column(const at::Tensor& features);
 class PerExampleGradients {
  public:
   PerExampleGradients(models::TextClassifier model, train::TrainingLoss loss, ParameterSelection params);
-  // The fast path: decoder-only selections of single-text models in closed form from the
-  // features, in one batch; otherwise one example at a time through autograd.
+  // The fast paths: decoder-only selections of single-text models in closed form from the
+  // features; selections made of recorded linear maps (models::LinearLayer) and the embedding
+  // in batches from one backward pass each (batched()); otherwise one example at a time
+  // through autograd.
   at::Tensor compute(const data::EncodedSet& set, const std::vector<int64_t>& rows, const std::vector<int64_t>& labels = {});
+  // The same gradients in parts (the embedding sparse), for products and norms without the
+  // dense [rows, P] matrix. Without a batched path, `dense` holds everything.
+  GradientParts compute_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                              const std::vector<int64_t>& labels = {});
+  // Squared norms [rows] of the gradients, without assembling them (self-influence).
+  at::Tensor squared_norms(const data::EncodedSet& set, const std::vector<int64_t>& rows, const std::vector<int64_t>& labels = {});
+  // Whether every selected tensor is covered by recorded linear maps or is the embedding.
+  bool batched() const { return batched_; }
   // The plain twin: always one example at a time through autograd (tests hold compute() to it).
   at::Tensor compute_plain(const data::EncodedSet& set, const std::vector<int64_t>& rows,
                            const std::vector<int64_t>& labels = {});
@@ -62,6 +89,11 @@ class PerExampleGradients {
   // never holding more than one chunk: memory is flat in the set's size.
   void for_each_chunk(const data::EncodedSet& set, const std::vector<int64_t>& rows,
                       const std::function<void(const std::vector<int64_t>&, const at::Tensor&)>& f,
+                      const std::vector<int64_t>& labels = {}, int64_t memory_bytes = int64_t(256) << 20);
+  // The same over compute_parts(): chunks sized by the dense part (plus an embedding part of
+  // up to 256 rows an example).
+  void for_each_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                      const std::function<void(const std::vector<int64_t>&, const GradientParts&)>& f,
                       const std::vector<int64_t>& labels = {}, int64_t memory_bytes = int64_t(256) << 20);
   const ParameterSelection& params() const { return params_; }
   const train::TrainingLoss& loss() const { return loss_; }
@@ -73,6 +105,23 @@ class PerExampleGradients {
   // Cached features of the last set seen by the fast path.
   const data::EncodedSet* cached_set_ = nullptr;
   Features cached_;
+  // The batched path's layout: per recorded map, where its weight rows and biases go in the
+  // dense part (offsets into it; -1: not selected).
+  struct MapSlot {
+    std::string name;
+    int64_t in = 0, rows = 0, weight_at = -1;
+    std::vector<int64_t> bias_at;
+  };
+  std::vector<MapSlot> layout_;
+  int64_t dense_count_ = 0;
+  bool embedding_ = false, batched_ = false;
+  GradientParts batched_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows, const std::vector<int64_t>& y);
+  // One backward pass per batch of rows: visit(rows' places, per-map gradients [b, rows, in(+1)]
+  // (undefined: the map was not applied), embedding tokens, embedding rows).
+  using BatchVisitor = std::function<void(const std::vector<int64_t>&, const std::vector<at::Tensor>&,
+                                          const std::vector<at::Tensor>&, const std::vector<at::Tensor>&)>;
+  void for_each_batch(const data::EncodedSet& set, const std::vector<int64_t>& rows, const std::vector<int64_t>& y,
+                      const BatchVisitor& visit);
 };
 
 // The training objective restricted to `rows` of `train`, as a function of the selection:

@@ -28,6 +28,7 @@
 #include "core/json.h"
 #include "data/encoded_set.h"
 #include "influence/hessian.h"
+#include "influence/partial.h"
 #include "models/checkpoint.h"
 #include "models/classifier.h"
 #include "train/loss.h"
@@ -125,6 +126,9 @@ struct InfluenceInputs {
   int64_t best_epoch = 0;
   // Where EK-FAC / K-FAC factors are cached (e.g. RUN/influence); empty: not cached.
   std::string cache_dir;
+  // Finished units of long work (TracIn checkpoints, CG / LiSSA solves, Shapley permutations),
+  // saved as they finish and reused by a rerun of the same request (--resume).
+  PartialStore partial;
   // Progress of long stages: (stage, done, total).
   std::function<void(const std::string&, int64_t, int64_t)> progress;
   void report(const std::string& stage, int64_t done, int64_t total) const {

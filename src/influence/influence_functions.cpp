@@ -87,6 +87,17 @@ void run_influence_functions(const InfluenceInputs& in, const InfluenceOptions& 
     S = torch::zeros({nt, sel.count}, torch::kDouble);
     double worst = 0;
     for (int64_t t = 0; t < nt && ok; ++t) {
+      // Each converged solve is a unit of partial results (--resume); the test gradient is in
+      // its key, so a changed model or test point is solved again.
+      const Json unit{{"method", o.method}, {"solve", "test"}, {"test", t},
+                      {"gradient", {gt[t].sum().item<double>(), gt[t].abs().sum().item<double>()}}};
+      if (auto done = in.partial.load(unit)) {
+        solves.push_back(done->info);
+        worst = std::max(worst, done->info.value("residual", 0.0));
+        S[t].copy_(done->tensors.at(0));
+        in.report("inverse-HVP", t + 1, nt);
+        continue;
+      }
       SolveResult s = solve(f, at_params, unflatten(gt[t], at_params), so);
       solves.push_back(s.to_json());
       in.report("inverse-HVP", t + 1, nt);
@@ -97,7 +108,9 @@ void run_influence_functions(const InfluenceInputs& in, const InfluenceOptions& 
       }
       worst = std::max(worst, s.residual);
       S[t].copy_(flatten(s.x));
+      in.partial.save(unit, {S[t]}, s.to_json());
     }
+    if (in.partial.enabled()) r.diagnostics["resumed_units"] = in.partial.reused();
     r.diagnostics["max_relative_residual"] = worst;
   }
   r.diagnostics["solves"] = solves;

@@ -108,7 +108,13 @@ ShapleyResult monte_carlo(int64_t n, const ShapleyOptions& o, Scan scan) {
   double change = INFINITY;
   for (int64_t t = 0; t < o.max_permutations; ++t) {
     rng.shuffle(perm);
-    acc.add(scan(perm, r), o.convergence_window);
+    std::optional<std::vector<double>> m;
+    if (o.memo && o.memo->recall) m = o.memo->recall(t);
+    if (!m || static_cast<int64_t>(m->size()) != n) {
+      m = scan(perm, r);
+      if (o.memo && o.memo->remember) o.memo->remember(t, *m);
+    }
+    acc.add(*m, o.convergence_window);
     change = acc.relative_change();
     if (acc.count >= std::max(o.min_permutations, o.convergence_window + 1) && change < o.convergence) {
       r.converged = true;

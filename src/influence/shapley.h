@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ struct IncrementalLearner {
   virtual double utility() = 0;        // held-out performance now
 };
 
+// Finished permutations' marginals, for resuming a long run: recall(t) gives permutation t's
+// marginals when they are stored, remember(t, m) stores them. The permutations themselves come
+// from the seed, so a resumed run equals an uninterrupted one.
+struct PermutationMemo {
+  std::function<std::optional<std::vector<double>>(int64_t)> recall;
+  std::function<void(int64_t, const std::vector<double>&)> remember;
+};
+
 struct ShapleyOptions {
   std::string algorithm = "tmc";  // exact | tmc | g-shapley
   int64_t max_permutations = 500;
@@ -39,6 +48,7 @@ struct ShapleyOptions {
   double convergence = 0.05;          // mean relative change of the values
   int64_t convergence_window = 50;    // permutations the change is measured over
   uint64_t seed = 0;
+  const PermutationMemo* memo = nullptr;  // tmc and g-shapley; not part of the JSON form
   void validate() const;
   Json to_json() const;
 };

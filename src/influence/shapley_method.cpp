@@ -159,6 +159,34 @@ void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, Influence
   so.convergence_window = std::min<int64_t>(50, std::max<int64_t>(1, o.shapley_permutations - 1));
   so.tolerance = o.shapley_tolerance;
   so.seed = o.seed;
+  // Permutations in blocks of 25 are units of partial results (--resume).
+  constexpr int64_t kBlock = 25;
+  std::vector<std::vector<double>> pending;  // the current block's marginals
+  int64_t cached_block = -1;
+  at::Tensor cached;
+  auto block_key = [&](int64_t b) { return Json{{"method", "shapley"}, {"algorithm", o.shapley}, {"block", b}, {"players", rows}}; };
+  PermutationMemo memo;
+  memo.recall = [&](int64_t t) -> std::optional<std::vector<double>> {
+    const int64_t b = t / kBlock;
+    if (b != cached_block) {
+      auto u = in.partial.load(block_key(b));
+      cached = u ? u->tensors.at(0) : at::Tensor();
+      cached_block = b;
+    }
+    if (!cached.defined()) return std::nullopt;
+    const at::Tensor row = cached[t % kBlock].contiguous();
+    return std::vector<double>(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+  };
+  memo.remember = [&](int64_t t, const std::vector<double>& m) {
+    if (t % kBlock == 0) pending.clear();
+    pending.push_back(m);
+    if (static_cast<int64_t>(pending.size()) == kBlock) {
+      at::Tensor block = torch::empty({kBlock, static_cast<int64_t>(m.size())}, torch::kDouble);
+      for (int64_t k = 0; k < kBlock; ++k) block[k].copy_(torch::tensor(pending[k], torch::kDouble));
+      in.partial.save(block_key(t / kBlock), {block});
+    }
+  };
+  if (in.partial.enabled()) so.memo = &memo;
   so.validate();
   int64_t calls = 0;
   // Warm start: a prefix extends the previous one by one point; anything else starts afresh.
@@ -197,6 +225,7 @@ void run_shapley(const InfluenceInputs& in, const InfluenceOptions& o, Influence
   d["sum_of_values"] = std::accumulate(s.values.begin(), s.values.end(), 0.0);
   r.diagnostics["shapley"] = d;
   r.diagnostics["converged"] = s.converged;
+  if (in.partial.enabled()) r.diagnostics["resumed_units"] = in.partial.reused();
   if (!s.converged) r.diagnostics["diagnosis"] = s.diagnosis;
   r.diagnostics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

@@ -51,6 +51,18 @@ at::Tensor TokenAttentionImpl::scores(const at::Tensor& states, const at::Tensor
   return out.squeeze(2) * scale;
 }
 
+std::vector<LinearLayer> TokenAttentionImpl::linear_layers() {
+  std::vector<LinearLayer> out;
+  if (kind_ == "additive") {
+    out.push_back({"w", w_->weight, {w_->bias}, 0, w_->weight.size(0)});
+    if (pair_) out.push_back({"wq", wq_->weight, {}, 0, wq_->weight.size(0)});
+    out.push_back({"v", v_->weight, {}, 0, 1});
+  } else if (kind_ == "dot" && !pair_) {
+    out.push_back({"w", v_->weight, {}, 0, 1});
+  }
+  return out;
+}
+
 at::Tensor TokenAttentionImpl::normalize(const at::Tensor& scores, const at::Tensor& token_mask, bool mask_padding) {
   if (!mask_padding) return torch::softmax(scores, 1);
   return torch::softmax(scores.masked_fill(token_mask.logical_not(), -INFINITY), 1);

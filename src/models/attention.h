@@ -26,6 +26,8 @@ class TokenAttentionImpl : public torch::nn::Module {
   // Masked softmax of the scores -> weights [B, T]. With mask_padding false (diagnostic
   // negative control only) every position takes part.
   static at::Tensor normalize(const at::Tensor& scores, const at::Tensor& token_mask, bool mask_padding = true);
+  // The linear maps scores() records (TapRecorder), with their parameters.
+  std::vector<LinearLayer> linear_layers();
 
  private:
   std::string kind_;

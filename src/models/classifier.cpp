@@ -19,7 +19,10 @@ namespace {
 thread_local TapRecorder* active_recorder = nullptr;
 }  // namespace
 
-TapRecorder::TapRecorder() : previous_(active_recorder) { active_recorder = this; }
+TapRecorder::TapRecorder(Mode mode) : previous_(active_recorder) {
+  if (mode == Mode::kPlain) differentiable_.emplace();
+  active_recorder = this;
+}
 TapRecorder::~TapRecorder() { active_recorder = previous_; }
 TapRecorder* TapRecorder::active() { return active_recorder; }
 
@@ -213,6 +216,27 @@ std::vector<at::Tensor> TextClassifierImpl::parameters_of(ParameterGroup group) 
     case ParameterGroup::kEmbedding: return embedding->parameters();
   }
   return {};
+}
+
+std::vector<LinearLayer> TextClassifierImpl::linear_layers() {
+  std::vector<LinearLayer> out;
+  auto add = [&](const std::string& prefix, std::vector<LinearLayer> layers) {
+    for (auto& l : layers) {
+      l.name = prefix + "." + l.name;
+      out.push_back(std::move(l));
+    }
+  };
+  add("encoder", encoder_->linear_layers());
+  if (encoder_b_) add("encoder_b", encoder_b_->linear_layers());
+  if (attention_) add("attention", attention_->linear_layers());
+  auto linear = [](const std::string& name, torch::nn::Linear& l) {
+    LinearLayer x{name, l->weight, {}, 0, l->weight.size(0)};
+    if (l->bias.defined()) x.biases.push_back(l->bias);
+    return x;
+  };
+  if (config_.pair) add("decoder", {linear("out_p", out_p_), linear("out_q", out_q_), linear("out", out_)});
+  else add("decoder", {linear("out", out_)});
+  return out;
 }
 
 std::vector<at::Tensor> TextClassifierImpl::attention_parameters() {

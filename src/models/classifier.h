@@ -93,6 +93,9 @@ class TextClassifierImpl : public torch::nn::Module {
   // attention's scorer, the encoder(s), the embedding. Empty for a kind the model lacks.
   enum class ParameterGroup { kDecoder, kAttention, kEncoder, kEmbedding };
   std::vector<at::Tensor> parameters_of(ParameterGroup group);
+  // Every linear map a forward pass records (TapRecorder), named as its taps
+  // ("encoder.fwd.ih", "attention.w", "decoder.out", ...), with the parameters it applies.
+  std::vector<LinearLayer> linear_layers();
 
   torch::nn::Embedding embedding{nullptr};
 

@@ -48,11 +48,47 @@ LstmEncoderImpl::LstmEncoderImpl(int64_t embed_dim, int64_t hidden, bool fused) 
   b_hh = register_parameter("b_hh", torch::empty({8 * hidden}).uniform_(-k, k));
 }
 
+namespace {
+
+// The fused recurrence with its linear maps recorded (TapRecorder, fast mode): each direction's
+// input projection is its own tensor in the graph, so its gradient is the gate pre-activation
+// gradient that the input map and the recurrent map share; the recurrent map's inputs are the
+// previous states (zero before a sequence's first step in either direction).
+LstmResult tapped_fused_lstm(const at::Tensor& emb, const at::Tensor& lengths, const at::Tensor& w_ih,
+                             const at::Tensor& w_hh, const at::Tensor& bias) {
+  const int64_t B = emb.size(0), T = emb.size(1), H = w_hh.size(1), G = 4 * H;
+  const at::Tensor proj_f = torch::matmul(emb, w_ih.narrow(0, 0, G).t()) + bias.narrow(0, 0, G);
+  const at::Tensor proj_r = torch::matmul(emb, w_ih.narrow(0, G, G).t()) + bias.narrow(0, G, G);
+  LstmResult r = fused_lstm_projected(torch::cat({proj_f, proj_r}, 2), lengths, w_hh, 2);
+  const at::Tensor out = r.output.detach(), zero = torch::zeros({B, 1, H}, out.options());
+  // States are 0 past a sequence's length, so the reverse direction's state "after" its last
+  // position is 0 as it should be.
+  const at::Tensor h_f = torch::cat({zero, out.narrow(2, 0, H).narrow(1, 0, T - 1)}, 1);
+  const at::Tensor h_r = torch::cat({out.narrow(2, H, H).narrow(1, 1, T - 1), zero}, 1);
+  const at::Tensor valid = (torch::arange(T, torch::kLong).unsqueeze(0) < lengths.cpu().to(torch::kLong).unsqueeze(1))
+                               .to(emb.scalar_type());
+  record_linear("fwd.ih", emb, proj_f, valid, true);
+  record_linear("fwd.hh", h_f, proj_f, valid, true);
+  record_linear("rev.ih", emb, proj_r, valid, true);
+  record_linear("rev.hh", h_r, proj_r, valid, true);
+  return r;
+}
+
+}  // namespace
+
 EncoderOutput LstmEncoderImpl::encode(const at::Tensor& emb, const at::Tensor&, const at::Tensor& lengths,
                                       const ForwardOptions&) {
   const at::Tensor bias = b_ih + b_hh;
-  LstmResult r = fused_ && !DifferentiableMode::on() ? fused_lstm(emb, lengths, w_ih, w_hh, bias, 2) : plain_lstm(emb, lengths, w_ih, w_hh, bias, 2);
+  const bool fast = fused_ && !DifferentiableMode::on();
+  LstmResult r = !fast ? plain_lstm(emb, lengths, w_ih, w_hh, bias, 2)
+                 : TapRecorder::active() ? tapped_fused_lstm(emb, lengths, w_ih, w_hh, bias)
+                                         : fused_lstm(emb, lengths, w_ih, w_hh, bias, 2);
   return {r.output, r.final_h, {}};
+}
+
+std::vector<LinearLayer> LstmEncoderImpl::linear_layers() {
+  const int64_t G = 4 * hidden_;
+  return {{"fwd.ih", w_ih, {b_ih}, 0, G}, {"fwd.hh", w_hh, {b_hh}, 0, G}, {"rev.ih", w_ih, {b_ih}, G, G}, {"rev.hh", w_hh, {b_hh}, G, G}};
 }
 
 EncoderOutput LstmEncoderImpl::encode_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths) {
@@ -82,6 +118,10 @@ EncoderOutput CnnEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& ma
 
 AverageEncoderImpl::AverageEncoderImpl(int64_t embed_dim, int64_t hidden) : hidden_(hidden) {
   proj_ = register_module("proj", torch::nn::Linear(embed_dim, hidden));
+}
+
+std::vector<LinearLayer> AverageEncoderImpl::linear_layers() {
+  return {{"proj", proj_->weight, {proj_->bias}, 0, hidden_}};
 }
 
 EncoderOutput AverageEncoderImpl::encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor&,

@@ -26,6 +26,8 @@ class EncoderImpl : public torch::nn::Module {
   virtual EncoderOutput encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor& lengths,
                                const ForwardOptions& options) = 0;
   virtual int64_t output_dim() const = 0;
+  // The linear maps its forward pass records (TapRecorder), with their parameters.
+  virtual std::vector<LinearLayer> linear_layers() { return {}; }
 };
 
 // BiLSTM, one layer, hidden per direction (m = 2 hidden). Final state: [forward h at the last
@@ -36,6 +38,7 @@ class LstmEncoderImpl : public EncoderImpl {
   EncoderOutput encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor& lengths,
                        const ForwardOptions& options) override;
   int64_t output_dim() const override { return 2 * hidden_; }
+  std::vector<LinearLayer> linear_layers() override;
   // Training path of the fused kernel: reads rows of `embedding` [V, E] for `ids` [B, T] itself
   // (input products over the batch's distinct tokens). Same result as encode(embedding[ids]).
   EncoderOutput encode_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths);
@@ -68,6 +71,7 @@ class AverageEncoderImpl : public EncoderImpl {
   EncoderOutput encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor& lengths,
                        const ForwardOptions& options) override;
   int64_t output_dim() const override { return hidden_; }
+  std::vector<LinearLayer> linear_layers() override;
 
  private:
   int64_t hidden_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,11 +72,15 @@ class DifferentiableMode {
 };
 
 // Records the linear maps a forward pass applies, for influence's Kronecker-factored curvature
-// and batched per-example gradients (issue #12). While a recorder is alive on a thread, the
-// model runs in differentiable mode and every linear layer of the BiLSTM (per direction: the
-// input map with b_ih, the recurrent map with b_hh), the Average encoder, the pooling attention
-// and the decoder adds one tap per application: its inputs and its pre-activation outputs, as
-// [B, R, .] with R rows per example (1 per LSTM step, T for a map over tokens). The per-example
+// and batched per-example gradients (issue #12). While a recorder is alive on a thread, every
+// linear layer of the BiLSTM (per direction: the input map with b_ih, the recurrent map with
+// b_hh), the Average encoder, the pooling attention and the decoder adds one tap per
+// application: its inputs and its pre-activation outputs, as [B, R, .] with R rows per example
+// (T for a map over tokens). The fused BiLSTM records each map once over all steps (its
+// recurrence runs from the input projections, whose gradient is the gate pre-activation
+// gradient both maps share); in Mode::kPlain the model runs its plain twins instead
+// (differentiable mode), and the BiLSTM adds one tap per map and step (R = 1). Both give the
+// same per-example gradients (tested). The per-example
 // gradient of a layer's weight (with its bias as a last column) is then sum_r s_r [a_r, 1]^T,
 // s = d loss / d output. Layer names: "<module>.<layer>", e.g. "encoder.fwd.ih", "attention.w",
 // "decoder.out". The CNN's and the Transformer's layers are not recorded.
@@ -87,9 +92,20 @@ struct LinearTap {
   bool bias = false;  // the layer has a bias (its gradient is the sum of s)
 };
 
+// The parameters behind a recorded linear map (same name as its taps): rows [row0, row0 + rows)
+// of `weight` ([*, in]) and of each bias in `biases` (the BiLSTM's b_ih or b_hh; none for a map
+// without bias). A tap's per-example gradient sum_r s_r [a_r, 1]^T is these rows' gradient.
+struct LinearLayer {
+  std::string name;
+  at::Tensor weight;
+  std::vector<at::Tensor> biases;
+  int64_t row0 = 0, rows = 0;
+};
+
 class TapRecorder {
  public:
-  TapRecorder();
+  enum class Mode { kFast, kPlain };
+  explicit TapRecorder(Mode mode = Mode::kFast);
   ~TapRecorder();
   TapRecorder(const TapRecorder&) = delete;
   TapRecorder& operator=(const TapRecorder&) = delete;
@@ -111,7 +127,7 @@ class TapRecorder {
   std::vector<LinearTap> taps;
 
  private:
-  DifferentiableMode differentiable_;
+  std::optional<DifferentiableMode> differentiable_;  // Mode::kPlain
   TapRecorder* previous_;
   std::string prefix_;
 };

@@ -8,8 +8,10 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/runtime.h"
 #include "data/spec.h"
 #include "influence/gradients.h"
@@ -238,6 +240,7 @@ TEST(Influence, TracInEqualsAHandComputationOverTwoCheckpoints) {
   o.params = "all";
   o.self_influence = true;
   const InfluenceResult r = compute_influence(in, o);
+  EXPECT_TRUE(r.diagnostics.at("batched").get<bool>());  // the recorded maps and the sparse embedding
   EXPECT_LT(((r.scores - hand).abs().max() / hand.abs().max()).item<double>(), 1e-10);
   for (int64_t i = 0; i < t.train.size(); ++i) EXPECT_NEAR(r.self_influence[i], self[i].item<double>(), 1e-10 * self[i].item<double>());
   // A CountSketch projection keeps the scores (dot products preserved in expectation).
@@ -249,6 +252,46 @@ TEST(Influence, TracInEqualsAHandComputationOverTwoCheckpoints) {
   o.checkpoints = {2};
   const InfluenceResult second = compute_influence(in, o);
   EXPECT_EQ(second.diagnostics["checkpoints"].size(), 1u);
+}
+
+TEST(Influence, AnInterruptedTracInResumesFromItsFinishedCheckpoints) {
+  const Task& t = task();
+  test::TempDir dir;
+  auto m1 = make_model("lstm", 5), m2 = make_model("lstm", 6);
+  models::save_weights(m1, dir.file("epoch-001.pt"));
+  models::save_weights(m2, dir.file("epoch-002.pt"));
+  const auto loss = train::TrainingLoss::make(t.train, 2, false, "auto", 1e-5);
+  InfluenceInputs in = inputs(m2, loss, t.train, t.test);
+  in.checkpoints = {{1, dir.file("epoch-001.pt"), 0.01}, {2, dir.file("epoch-002.pt"), 0.003}};
+  InfluenceOptions o;
+  o.method = "tracin";
+  o.params = "all";
+  o.self_influence = true;
+  const InfluenceResult whole = compute_influence(in, o);
+  // Interrupted in the second checkpoint: the first one's contribution is on disk.
+  const Json request{{"request", 1}};
+  in.partial = PartialStore(dir.file("partial"), request);
+  const int64_t n = t.train.size();
+  in.progress = [n](const std::string&, int64_t done, int64_t) {
+    if (done > n) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(compute_influence(in, o), std::runtime_error);
+  in.progress = {};
+  in.partial = PartialStore(dir.file("partial"), request);
+  const InfluenceResult resumed = compute_influence(in, o);
+  EXPECT_EQ(resumed.diagnostics.at("resumed_units").get<int64_t>(), 1);
+  EXPECT_LT((resumed.scores - whole.scores).abs().max().item<double>(), 1e-12);
+  for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(resumed.self_influence[i], whole.self_influence[i], 1e-12);
+  // Another request reuses nothing.
+  in.partial = PartialStore(dir.file("partial"), Json{{"request", 2}});
+  EXPECT_EQ(compute_influence(in, o).diagnostics.at("resumed_units").get<int64_t>(), 0);
+  // A damaged unit is recomputed, not read.
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("partial")))
+    if (e.path().extension() == ".pt") write_file_atomic(e.path().string(), "damaged");
+  in.partial = PartialStore(dir.file("partial"), request);
+  const InfluenceResult again = compute_influence(in, o);
+  EXPECT_EQ(again.diagnostics.at("resumed_units").get<int64_t>(), 0);
+  EXPECT_LT((again.scores - whole.scores).abs().max().item<double>(), 1e-12);
 }
 
 TEST(Influence, RepresenterValuesSumToTheLogitsOfTheFineTunedLastLayer) {

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include "core/error.h"
@@ -149,6 +150,26 @@ TEST(Shapley, TheModelMethodValuesTrainingPointsAndFlagsMislabels) {
   ASSERT_EQ(nf, 5);
   EXPECT_LT(flipped / nf, clean / nc);
   EXPECT_TRUE(r.diagnostics.contains("shapley"));
+  // Interrupted once a block of permutations is on disk, then resumed: the same values.
+  test::TempDir dir;
+  auto units = [&] {
+    int k = 0;
+    if (std::filesystem::exists(dir.file("partial")))
+      for (const auto& e : std::filesystem::directory_iterator(dir.file("partial"))) k += e.path().extension() == ".json";
+    return k;
+  };
+  in.partial = PartialStore(dir.file("partial"), Json{{"request", 1}});
+  in.progress = [&](const std::string&, int64_t, int64_t) {
+    if (units() > 0) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(compute_influence(in, o), std::runtime_error);
+  ASSERT_GT(units(), 0);
+  in.progress = {};
+  in.partial = PartialStore(dir.file("partial"), Json{{"request", 1}});
+  const InfluenceResult resumed = compute_influence(in, o);
+  EXPECT_GE(resumed.diagnostics.at("resumed_units").get<int64_t>(), 1);
+  ASSERT_EQ(resumed.values.size(), r.values.size());
+  for (size_t i = 0; i < r.values.size(); ++i) EXPECT_NEAR(resumed.values[i], r.values[i], 1e-12);
 }
 
 }  // namespace
