@@ -5,7 +5,7 @@
 //                                   (target <= 5 s)
 //   Influence_TracInSelfAll_Spam    the same on every parameter, measured on one checkpoint and
 //                                   500 texts; extrapolated_s = 8 checkpoints x 4,836 texts
-//                                   (target <= 60 s)
+//                                   (target <= 60 s; batched per-example gradients)
 //   Influence_ExactMatrix_Keywords  if-exact on the last layer, the whole 492 x 3,941 test x
 //                                   train matrix, against pair_s: one pair computed from
 //                                   scratch (Hessian, solve, two gradients) x the pairs

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/build_config.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "support/fixtures.h"
 
@@ -60,6 +61,12 @@ TEST_F(InfluenceCli, WritesTheDocumentAndTheViewAndResumesAFinishedRequest) {
   r = test::run_lumen("influence" + run + " --method if-exact --test-data run --limit 3 --top 4 --self-influence --resume --out " + out);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("not recomputed"), std::string::npos) << r.output;
+  // A finished TracIn leaves no partial results behind (its checkpoints were saved as units).
+  const std::string out2 = dir_->file("tracin-out");
+  r = test::run_lumen("influence" + run + " --method tracin --params all --test 'good superb film' --out " + out2);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(path_exists(out2 + "/influence.json"));
+  EXPECT_FALSE(path_exists(out2 + "/partial"));
   for (const char* method : {"tracin", "representer", "ekfac", "fastif", "sgd", "shapley"}) {
     r = test::run_lumen("--json influence" + run + " --method " + method + " --test 'good superb film' --shapley-points 30" +
                         " --shapley-permutations 60");
