@@ -392,37 +392,37 @@ at::Tensor PerExampleGradients::compute(const data::EncodedSet& set, const std::
   return torch::cat({gw, dz}, 1);
 }
 
-void PerExampleGradients::for_each_chunk(const data::EncodedSet& set, const std::vector<int64_t>& rows_in,
-                                         const std::function<void(const std::vector<int64_t>&, const at::Tensor&)>& f,
-                                         const std::vector<int64_t>& labels, int64_t memory_bytes) {
+namespace {
+
+// Calls f(rows, labels) for consecutive chunks of `chunk` rows (all rows of the set when empty).
+void chunks_of(const data::EncodedSet& set, const std::vector<int64_t>& rows_in, const std::vector<int64_t>& labels, int64_t chunk,
+               const std::function<void(const std::vector<int64_t>&, const std::vector<int64_t>&)>& f) {
   std::vector<int64_t> rows = rows_in;
   if (rows.empty())
     for (int64_t i = 0; i < set.size(); ++i) rows.push_back(i);
-  const int64_t chunk = chunk_rows(memory_bytes);
   for (size_t begin = 0; begin < rows.size(); begin += chunk) {
     const size_t end = std::min(rows.size(), begin + static_cast<size_t>(chunk));
-    std::vector<int64_t> part(rows.begin() + begin, rows.begin() + end);
     std::vector<int64_t> part_labels;
     if (!labels.empty()) part_labels.assign(labels.begin() + begin, labels.begin() + end);
-    f(part, compute(set, part, part_labels));
+    f(std::vector<int64_t>(rows.begin() + begin, rows.begin() + end), part_labels);
   }
 }
 
-void PerExampleGradients::for_each_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows_in,
+}  // namespace
+
+void PerExampleGradients::for_each_chunk(const data::EncodedSet& set, const std::vector<int64_t>& rows,
+                                         const std::function<void(const std::vector<int64_t>&, const at::Tensor&)>& f,
+                                         const std::vector<int64_t>& labels, int64_t memory_bytes) {
+  chunks_of(set, rows, labels, chunk_rows(memory_bytes),
+            [&](const std::vector<int64_t>& part, const std::vector<int64_t>& y) { f(part, compute(set, part, y)); });
+}
+
+void PerExampleGradients::for_each_parts(const data::EncodedSet& set, const std::vector<int64_t>& rows,
                                          const std::function<void(const std::vector<int64_t>&, const GradientParts&)>& f,
                                          const std::vector<int64_t>& labels, int64_t memory_bytes) {
-  std::vector<int64_t> rows = rows_in;
-  if (rows.empty())
-    for (int64_t i = 0; i < set.size(); ++i) rows.push_back(i);
   const int64_t per_row = batched() ? dense_count_ + (embedding_ ? 256 * model_->config().embed_dim : 0) : params_.count;
-  const int64_t chunk = std::max<int64_t>(1, memory_bytes / (8 * std::max<int64_t>(per_row, 1)));
-  for (size_t begin = 0; begin < rows.size(); begin += chunk) {
-    const size_t end = std::min(rows.size(), begin + static_cast<size_t>(chunk));
-    std::vector<int64_t> part(rows.begin() + begin, rows.begin() + end);
-    std::vector<int64_t> part_labels;
-    if (!labels.empty()) part_labels.assign(labels.begin() + begin, labels.begin() + end);
-    f(part, compute_parts(set, part, part_labels));
-  }
+  chunks_of(set, rows, labels, std::max<int64_t>(1, memory_bytes / (8 * std::max<int64_t>(per_row, 1))),
+            [&](const std::vector<int64_t>& part, const std::vector<int64_t>& y) { f(part, compute_parts(set, part, y)); });
 }
 
 std::vector<at::Tensor> detached_values(const ParameterSelection& params) {
