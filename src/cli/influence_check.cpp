@@ -31,6 +31,7 @@ void register_influence_check(CLI::App& app) {
   cmd->add_option("--loo-points", o->c.loo_points, "Leave-one-out: points removed one at a time")->capture_default_str();
   cmd->add_option("--loo-seeds", o->c.loo_seeds, "Leave-one-out: seeds per retraining")->capture_default_str();
   cmd->add_option("--lds-subsets", o->c.lds_subsets, "Linear datamodeling score: random subsets retrained")->capture_default_str();
+  cmd->add_option("--lds-seeds", o->c.lds_seeds, "Linear datamodeling score: retrainings per subset (seeds), averaged")->capture_default_str();
   cmd->add_option("--lds-fraction", o->c.lds_fraction, "Linear datamodeling score: subset size as a fraction")->capture_default_str();
   cmd->add_flag("--shapley-removal", o->c.shapley_removal, "Data Shapley removal curve: high value first vs random");
   cmd->add_option("--shapley-points", o->c.base.shapley_points, "Data Shapley: training points valued")->capture_default_str();
@@ -38,6 +39,8 @@ void register_influence_check(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--test-points", o->c.test_points, "Test examples for LOO and LDS")->capture_default_str();
   cmd->add_flag("!--sequential", o->c.parallel, "Retrain one model at a time on every core (default: one per core at once)");
+  cmd->add_flag("--recompute-class-weights", o->c.recompute_class_weights,
+                "LOO/LDS: recompute the class weights from each retrained subset (default: keep the full set's)");
   cmd->add_option("--epochs", o->c.epochs, "Epochs of every retraining (0 = the run's)")->capture_default_str();
   cmd->add_option("--seed", o->c.seed, "Seed of flips and subsets")->capture_default_str();
   cmd->add_option("--out", o->out, "Write the JSON here");
@@ -109,12 +112,18 @@ void register_influence_check(CLI::App& app) {
                     s["accuracy_high_value_first"][i].get<double>(), s["accuracy_random"][i].get<double>());
     }
     if (result.contains("linear_datamodeling")) {
-      std::printf("linear datamodeling score (%lld subsets of %.0f%%)\n",
-                  static_cast<long long>(result["linear_datamodeling"]["subsets"].get<int64_t>()),
-                  100 * result["linear_datamodeling"]["fraction"].get<double>());
-      for (const auto& r : result["linear_datamodeling"]["table"])
-        std::printf("  %-14s LDS %+.3f (se %.3f)\n", r["method"].get<std::string>().c_str(), r["lds"].get<double>(),
-                    r["standard_error"].get<double>());
+      const Json& l = result["linear_datamodeling"];
+      std::printf("linear datamodeling score (%lld subsets of %.0f%%, %lld seed%s each)\n",
+                  static_cast<long long>(l["subsets"].get<int64_t>()), 100 * l["fraction"].get<double>(),
+                  static_cast<long long>(l["seeds"].get<int64_t>()), l["seeds"].get<int64_t>() > 1 ? "s" : "");
+      for (const auto& r : result["linear_datamodeling"]["table"]) {
+        const Json& ci = r["lds_95"];
+        if (ci[0].is_null())
+          std::printf("  %-14s LDS %+.3f\n", r["method"].get<std::string>().c_str(), r["lds"].get<double>());
+        else
+          std::printf("  %-14s LDS %+.3f [%+.3f, %+.3f] (se %.3f, resampling subsets)\n", r["method"].get<std::string>().c_str(),
+                      r["lds"].get<double>(), ci[0].get<double>(), ci[1].get<double>(), r["standard_error"].get<double>());
+      }
     }
   });
 }

@@ -180,7 +180,7 @@ std::vector<std::vector<double>> run_jobs(const models::Run& run, const data::En
         squares += static_cast<double>(r) * static_cast<double>(r);
       }
       const Json unit{{"retrain", jobs[j].label}, {"seed", jobs[j].seed}, {"keep", {jobs[j].keep.size(), sum, squares}},
-                      {"epochs", topt.epochs}};
+                      {"train", topt.to_json()}};
       if (auto done = partial.load(unit)) {
         out[j] = done->info.get<std::vector<double>>();
         std::lock_guard<std::mutex> lock(log_mutex);
@@ -242,6 +242,7 @@ void CheckOptions::validate() const {
   for (const auto& m : methods) method_options(m).validate();
   if (!(mislabel >= 0 && mislabel < 1)) throw InvalidArgument("influence-check: --mislabel must be in [0, 1)");
   if (loo_points < 0 || loo_seeds < 1) throw InvalidArgument("influence-check: --loo-points >= 0 and --loo-seeds >= 1");
+  if (lds_seeds < 1) throw InvalidArgument("influence-check: --lds-seeds >= 1");
   if (lds_subsets < 0 || !(lds_fraction > 0 && lds_fraction < 1))
     throw InvalidArgument("influence-check: --lds-subsets >= 0 and --lds-fraction in (0, 1)");
   if (test_points < 1) throw InvalidArgument("influence-check: --test-points must be >= 1");
@@ -252,8 +253,9 @@ void CheckOptions::validate() const {
 
 Json CheckOptions::to_json() const {
   return {{"methods", methods},       {"base", base.to_json()}, {"mislabel", mislabel},   {"inspect", inspect},
-          {"loo_points", loo_points}, {"loo_seeds", loo_seeds}, {"lds_subsets", lds_subsets}, {"lds_fraction", lds_fraction},
-          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}, {"shapley_removal", shapley_removal}, {"parallel", parallel}};
+          {"loo_points", loo_points}, {"loo_seeds", loo_seeds}, {"lds_subsets", lds_subsets}, {"lds_seeds", lds_seeds}, {"lds_fraction", lds_fraction},
+          {"test_points", test_points}, {"epochs", epochs},     {"seed", seed}, {"shapley_removal", shapley_removal}, {"parallel", parallel},
+          {"recompute_class_weights", recompute_class_weights}};
 }
 
 train::TrainOptions train_options_of(const models::Run& run) {
@@ -348,11 +350,20 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
   }
 
   if (o.loo_points > 0 || o.lds_subsets > 0) {
+    // The retrainings keep the full training set's class weights unless asked otherwise: with
+    // weights recomputed per subset (#neg/#pos), removing a positive also raises the weight of
+    // every other positive, which offsets most of the removal, and the check would measure that
+    // instead of the point's own effect.
+    train::TrainOptions ropt = topt;
+    if (!o.recompute_class_weights) {
+      const at::Tensor w = training_loss_of(run, train).class_weights.to(torch::kDouble).contiguous();
+      ropt.class_weights.assign(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
+    }
     const data::EncodedSet test = subset(*in.test, all_rows(std::min<int64_t>(o.test_points, in.test->size())));
     const int64_t nt = test.size();
     ScratchDir dir;
-    log("retraining the base model (seed " + std::to_string(topt.seed) + ")");
-    Retrained base = retrain(run, train, *in.dev, topt, topt.seed, dir.path());
+    log("retraining the base model (seed " + std::to_string(ropt.seed) + ")");
+    Retrained base = retrain(run, train, *in.dev, ropt, ropt.seed, dir.path());
     const std::vector<double> base_loss = test_losses(base.model, test);
     std::vector<at::Tensor> scores;  // per method [nt, n]
     Json failed = Json::array();
@@ -382,17 +393,17 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
       // Actual change: mean over seeds of loss(without i, seed) - loss(full, seed). Jobs: the
       // extra seeds' base models, then every (point, seed), run in parallel (run_jobs).
       std::vector<Job> jobs;
-      for (int64_t s = 1; s < o.loo_seeds; ++s) jobs.push_back({all_rows(n), topt.seed + s, "leave-one-out: base model, seed " + std::to_string(topt.seed + s)});
+      for (int64_t s = 1; s < o.loo_seeds; ++s) jobs.push_back({all_rows(n), ropt.seed + s, "leave-one-out: base model, seed " + std::to_string(ropt.seed + s)});
       for (size_t p = 0; p < points.size(); ++p) {
         std::vector<int64_t> keep;
         for (int64_t i = 0; i < n; ++i)
           if (i != points[p]) keep.push_back(i);
         for (int64_t s = 0; s < o.loo_seeds; ++s)
-          jobs.push_back({keep, topt.seed + s, "leave-one-out: without training row " + std::to_string(points[p]) + " (" +
+          jobs.push_back({keep, ropt.seed + s, "leave-one-out: without training row " + std::to_string(points[p]) + " (" +
                                                    std::to_string(p + 1) + "/" + std::to_string(points.size()) + "), seed " +
-                                                   std::to_string(topt.seed + s)});
+                                                   std::to_string(ropt.seed + s)});
       }
-      const auto losses = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log, in.partial);
+      const auto losses = run_jobs(run, train, *in.dev, test, ropt, jobs, o.parallel, log, in.partial);
       std::vector<std::vector<double>> full_loss(o.loo_seeds);
       full_loss[0] = base_loss;
       for (int64_t s = 1; s < o.loo_seeds; ++s) full_loss[s] = losses[s - 1];
@@ -419,40 +430,85 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
     if (o.lds_subsets > 0) {
       Rng rng(o.seed ^ 0x1D5ULL);
       const int64_t keep_n = std::max<int64_t>(1, std::llround(o.lds_fraction * n));
-      std::vector<std::vector<int64_t>> removed(o.lds_subsets);
+      const int64_t M = o.lds_subsets;
+      std::vector<std::vector<int64_t>> removed(M);
       std::vector<Job> jobs;
-      for (int64_t j = 0; j < o.lds_subsets; ++j) {
+      for (int64_t j = 0; j < M; ++j) {
         std::vector<int64_t> rows = all_rows(n);
         rng.shuffle(rows);
         std::vector<int64_t> keep(rows.begin(), rows.begin() + keep_n);
         removed[j].assign(rows.begin() + keep_n, rows.end());
         std::sort(keep.begin(), keep.end());
-        jobs.push_back({keep, topt.seed, "linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(o.lds_subsets)});
+        for (int64_t s = 0; s < o.lds_seeds; ++s)
+          jobs.push_back({keep, ropt.seed + s,
+                          "linear datamodeling: subset " + std::to_string(j + 1) + "/" + std::to_string(M) +
+                              (o.lds_seeds > 1 ? ", seed " + std::to_string(ropt.seed + s) : "")});
       }
-      const auto actual = run_jobs(run, train, *in.dev, test, topt, jobs, o.parallel, log, in.partial);
+      const auto losses = run_jobs(run, train, *in.dev, test, ropt, jobs, o.parallel, log, in.partial);
+      // The actual loss of a subset: the mean over its seeds.
+      std::vector<std::vector<double>> actual(M, std::vector<double>(nt, 0.0));
+      for (int64_t j = 0; j < M; ++j)
+        for (int64_t s = 0; s < o.lds_seeds; ++s)
+          for (int64_t t = 0; t < nt; ++t) actual[j][t] += losses[j * o.lds_seeds + s][t] / o.lds_seeds;
       Json table = Json::array();
       for (size_t mi = 0; mi < o.methods.size(); ++mi) {
         if (!scores[mi].defined()) continue;
-        std::vector<double> per_test;
+        // pred[t][j]: the summed scores of subset j's removed points (removing proponents raises
+        // the loss); act[t][j] its actual loss.
+        std::vector<std::vector<double>> pred(nt, std::vector<double>(M)), act(nt, std::vector<double>(M));
         for (int64_t t = 0; t < nt; ++t) {
-          std::vector<double> pred(o.lds_subsets), act(o.lds_subsets);
           const at::Tensor row = scores[mi][t].contiguous();
-          const double* s = row.data_ptr<double>();
-          for (int64_t j = 0; j < o.lds_subsets; ++j) {
+          const double* sc = row.data_ptr<double>();
+          for (int64_t j = 0; j < M; ++j) {
             double sum = 0;
-            for (int64_t i : removed[j]) sum += s[i];  // removing proponents raises the loss
-            pred[j] = sum;
-            act[j] = actual[j][t];
+            for (int64_t i : removed[j]) sum += sc[i];
+            pred[t][j] = sum;
+            act[t][j] = actual[j][t];
           }
-          per_test.push_back(spearman(pred, act));
         }
-        const double mean = std::accumulate(per_test.begin(), per_test.end(), 0.0) / per_test.size();
-        double var = 0;
-        for (double v : per_test) var += (v - mean) * (v - mean);
-        const double se = per_test.size() > 1 ? std::sqrt(var / (per_test.size() - 1) / per_test.size()) : 0.0;
-        table.push_back({{"method", o.methods[mi]}, {"lds", mean}, {"standard_error", se}});
+        auto lds_of = [&](const std::vector<int64_t>& pick, std::vector<double>* per_test) {
+          double total = 0;
+          for (int64_t t = 0; t < nt; ++t) {
+            std::vector<double> p, a;
+            for (int64_t j : pick) {
+              p.push_back(pred[t][j]);
+              a.push_back(act[t][j]);
+            }
+            const double r = spearman(p, a);
+            if (per_test) per_test->push_back(r);
+            total += r;
+          }
+          return total / nt;
+        };
+        std::vector<double> per_test;
+        const double mean = lds_of(all_rows(M), &per_test);
+        // Every test point is scored on the same subsets, so their correlations share the subsets'
+        // noise: the interval resamples subsets, not test points.
+        Rng boot(o.seed ^ 0xB0075ULL);
+        std::vector<double> reps;
+        for (int b = 0; b < 500 && M > 2; ++b) {
+          std::vector<int64_t> pick(M);
+          for (auto& j : pick) j = static_cast<int64_t>(boot.uniform_int(M));
+          reps.push_back(lds_of(pick, nullptr));
+        }
+        std::sort(reps.begin(), reps.end());
+        const Json interval = reps.empty() ? Json::array({nullptr, nullptr})
+                                           : Json::array({reps[static_cast<size_t>(0.025 * (reps.size() - 1))],
+                                                          reps[static_cast<size_t>(0.975 * (reps.size() - 1))]});
+        double rm = 0, rv = 0;
+        for (double v : reps) rm += v / reps.size();
+        for (double v : reps) rv += (v - rm) * (v - rm);
+        const double se = reps.size() > 1 ? std::sqrt(rv / (reps.size() - 1)) : 0.0;
+        table.push_back({{"method", o.methods[mi]}, {"lds", mean}, {"lds_95", interval}, {"standard_error", se}, {"per_test", per_test}});
       }
-      out["linear_datamodeling"] = {{"subsets", o.lds_subsets}, {"fraction", o.lds_fraction}, {"test_points", nt}, {"table", table}};
+      out["linear_datamodeling"] = {{"subsets", M},
+                                    {"seeds", o.lds_seeds},
+                                    {"fraction", o.lds_fraction},
+                                    {"test_points", nt},
+                                    {"class_weights", ropt.class_weights.empty() ? Json("recomputed per subset") : Json(ropt.class_weights)},
+                                    {"base_test_loss", base_loss},
+                                    {"subset_test_loss", actual},
+                                    {"table", table}};
     }
   }
   if (o.shapley_removal) {

@@ -44,6 +44,8 @@ struct CheckOptions {
   // Linear datamodeling score: subsets (0 = skip) of this fraction of the training set.
   int64_t lds_subsets = 0;
   double lds_fraction = 0.5;
+  // Retrainings per subset (seeds), averaged: a retraining's own noise shrinks as 1/sqrt(seeds).
+  int64_t lds_seeds = 1;
   // Data Shapley removal curve: value the players (base.shapley* options), remove the most
   // valuable first and, as the control, in random order; the last-layer learner's test accuracy
   // at each removed share.
@@ -55,6 +57,10 @@ struct CheckOptions {
   bool parallel = true;
   // Epochs of every retraining (0 = the run's).
   int64_t epochs = 0;
+  // Leave-one-out and LDS retrainings recompute the class weights from each subset (the run's
+  // class_weight rule) instead of keeping the full training set's. Off by default: influence
+  // methods predict the removal of a point's term from a fixed objective.
+  bool recompute_class_weights = false;
   uint64_t seed = 0;
   void validate() const;
   Json to_json() const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -26,12 +27,16 @@ void TrainOptions::validate() const {
     throw InvalidArgument("train: class_weight must be auto, none or balanced, got '" + class_weight + "'");
   if (select != "auto" && select != "roc_auc" && select != "accuracy" && select != "last")
     throw InvalidArgument("train: select must be auto, roc_auc, accuracy or last, got '" + select + "'");
+  for (double w : class_weights)
+    if (!(w >= 0) || !std::isfinite(w)) throw InvalidArgument("train: class_weights must be finite and >= 0");
 }
 
 Json TrainOptions::to_json() const {
-  return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr},         {"weight_decay", weight_decay},
+  Json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr},         {"weight_decay", weight_decay},
           {"amsgrad", amsgrad}, {"class_weight", class_weight}, {"select", select}, {"seed", seed},
           {"record_order", record_order}};
+  if (!class_weights.empty()) j["class_weights"] = class_weights;
+  return j;
 }
 
 Json TrainResult::to_json() const {
@@ -104,7 +109,14 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
   adam.lr = options.lr;
   adam.amsgrad = options.amsgrad;
   FusedAdam optimizer({{model->other_parameters(), options.weight_decay}, {model->attention_parameters(), 0.0}}, adam);
-  const TrainingLoss objective = TrainingLoss::make(train, C, cfg.pair, options.class_weight, options.weight_decay);
+  TrainingLoss objective = TrainingLoss::make(train, C, cfg.pair, options.class_weight, options.weight_decay);
+  if (!options.class_weights.empty()) {
+    if (static_cast<int64_t>(options.class_weights.size()) != C)
+      throw InvalidArgument("train: class_weights has " + std::to_string(options.class_weights.size()) + " weights for " +
+                            std::to_string(C) + " classes");
+    std::vector<float> w(options.class_weights.begin(), options.class_weights.end());
+    objective.class_weights = torch::tensor(w);
+  }
   Rng rng(options.seed ^ 0x5eedULL);
   TrainResult result;
   // Selection: the dev metric, ties broken by lower dev loss (ROC-AUC often saturates at 1

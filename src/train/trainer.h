@@ -30,6 +30,10 @@ struct TrainOptions {
   // auto: positive weight #neg/#pos for binary single texts (the paper), none otherwise;
   // none; balanced: weight n / (C * n_c) per class.
   std::string class_weight = "auto";
+  // Explicit per-class weights (one per class); when given they replace class_weight. Influence
+  // checks retrain subsets under the full training set's weights: removing a point then changes
+  // the objective only by that point's term, the counterfactual influence methods predict.
+  std::vector<double> class_weights;
   // Dev metric that picks the kept epoch: auto (roc_auc for binary, else accuracy), roc_auc,
   // accuracy, or last (no selection). Ties go to the epoch with the lower dev loss.
   std::string select = "auto";

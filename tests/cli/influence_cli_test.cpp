@@ -135,7 +135,8 @@ TEST_F(InfluenceCli, InfluenceCheckFindsFlippedLabels) {
   Json both[2];
   for (int k = 0; k < 2; ++k) {
     r = test::run_lumen(std::string("--json influence-check -q --run ") + dir_->file("run") +
-                        " --methods if-exact --loo-points 4 --lds-subsets 4 --test-points 5 --epochs 5" + (k ? " --sequential" : ""));
+                        " --methods if-exact --loo-points 4 --lds-subsets 4 --lds-seeds 2 --test-points 5 --epochs 5" +
+                        (k ? " --sequential" : ""));
     ASSERT_EQ(r.code, 0) << r.output;
     both[k] = printed(r.output);
   }
@@ -144,6 +145,18 @@ TEST_F(InfluenceCli, InfluenceCheckFindsFlippedLabels) {
   EXPECT_EQ(both[0]["leave_one_out"]["points"], both[1]["leave_one_out"]["points"]);
   EXPECT_NEAR(both[0]["linear_datamodeling"]["table"][0]["lds"].get<double>(),
               both[1]["linear_datamodeling"]["table"][0]["lds"].get<double>(), 1e-3);
+  // LDS: the subsets' seed-mean test losses, the interval from resampling subsets, and the full
+  // set's class weights kept in every retraining.
+  const Json& lds = both[0]["linear_datamodeling"];
+  EXPECT_EQ(lds["seeds"].get<int64_t>(), 2);
+  ASSERT_EQ(lds["subset_test_loss"].size(), 4u);
+  EXPECT_EQ(lds["subset_test_loss"][0].size(), 5u);
+  EXPECT_EQ(lds["base_test_loss"].size(), 5u);
+  EXPECT_EQ(lds["class_weights"].size(), 2u);
+  const Json& row = lds["table"][0];
+  EXPECT_EQ(row["per_test"].size(), 5u);
+  ASSERT_TRUE(row["lds_95"][0].is_number()) << row.dump();
+  EXPECT_LE(row["lds_95"][0].get<double>(), row["lds_95"][1].get<double>());
   // Nothing removed: both curves start at the same accuracy.
   EXPECT_EQ(s["accuracy_high_value_first"][0], s["accuracy_random"][0]);
 }

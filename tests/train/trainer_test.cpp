@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/error.h"
 #include "core/runtime.h"
 #include "data/spec.h"
 #include "train/trainer.h"
@@ -70,6 +71,55 @@ TEST(Trainer, AFixedSeedGivesIdenticalWeights) {
     for (auto& p : model->parameters()) weights[run].push_back(p.detach().clone());
   }
   for (size_t i = 0; i < weights[0].size(); ++i) EXPECT_TRUE(torch::equal(weights[0][i], weights[1][i]));
+}
+
+// Explicit weights replace the class_weight rule (influence-check retrains subsets under the full
+// set's weights): {1, 1} under "auto" trains exactly as "none" does, on a set where "auto" differs.
+TEST(Trainer, ExplicitClassWeightsReplaceTheRule) {
+  const auto& t = keyword_task();
+  data::EncodedSet skewed;  // every negative, a third of the positives: auto weighs positives ~3x
+  for (size_t i = 0; i < t.train.ids.size(); ++i)
+    if (t.train.labels[i] == 0 || i % 3 == 0) {
+      skewed.ids.push_back(t.train.ids[i]);
+      skewed.labels.push_back(t.train.labels[i]);
+      skewed.tokens += static_cast<int64_t>(t.train.ids[i].size());
+    }
+  auto train_with = [&](const std::string& rule, std::vector<double> explicit_weights) {
+    torch::manual_seed(3);
+    models::ModelConfig c;
+    c.encoder = "average";
+    c.vocab_size = t.vocab.size();
+    models::TextClassifier model(c);
+    TrainOptions o;
+    o.epochs = 1;
+    o.seed = 3;
+    o.progress = false;
+    o.class_weight = rule;
+    o.class_weights = std::move(explicit_weights);
+    fit(model, skewed, t.dev, o);
+    std::vector<at::Tensor> w;
+    for (auto& p : model->parameters()) w.push_back(p.detach().clone());
+    return w;
+  };
+  const auto none = train_with("none", {}), fixed = train_with("auto", {1.0, 1.0}), rule = train_with("auto", {});
+  bool differs = false;
+  for (size_t i = 0; i < none.size(); ++i) {
+    EXPECT_TRUE(torch::equal(none[i], fixed[i])) << i;
+    differs = differs || !torch::allclose(none[i], rule[i]);
+  }
+  EXPECT_TRUE(differs) << "the auto rule should weigh the rarer positives up";
+  TrainOptions bad;
+  bad.class_weights = {1.0, -1.0};
+  EXPECT_THROW(bad.validate(), InvalidArgument);
+  models::ModelConfig c;
+  c.vocab_size = t.vocab.size();
+  c.encoder = "average";
+  models::TextClassifier model(c);
+  TrainOptions three;
+  three.epochs = 1;
+  three.progress = false;
+  three.class_weights = {1.0, 1.0, 1.0};
+  EXPECT_THROW(fit(model, skewed, t.dev, three), InvalidArgument);
 }
 
 TEST(Trainer, PairModelLearnsTheWhereTask) {
