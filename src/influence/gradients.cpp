@@ -97,17 +97,22 @@ Features Features::rows(const std::vector<int64_t>& r) const {
 
 Features decoder_features(models::TextClassifier& model, const data::EncodedSet& set, int64_t batch_rows) {
   models::EvalGuard eval(model);
-  torch::NoGradGuard no_grad;
   const int64_t m = model->config().output_dim();
   Features f;
   f.context = torch::zeros({set.size(), m}, torch::kDouble);
   if (model->config().pair) f.query = torch::zeros({set.size(), m}, torch::kDouble);
-  for (const auto& rows : data::length_sorted_batches(set.lengths(), {/*max_rows=*/batch_rows, /*max_tokens=*/0})) {
-    const models::ModelOutput out = model->forward(set.batch(rows));
+  // Length-sorted batches dealt round-robin to one worker per core (the BiLSTM's recurrence uses
+  // two cores poorly from one batch); each batch fills its own rows.
+  const auto batches = data::length_sorted_batches(set.lengths(), {/*max_rows=*/batch_rows, /*max_tokens=*/0});
+  round_robin(static_cast<int64_t>(batches.size()), [&](int64_t, int64_t k) {
+    torch::NoGradGuard no_grad;
+    const auto& rows = batches[k];
+    // forward_training: the same outputs; a fused BiLSTM projects each distinct token once.
+    const models::ModelOutput out = model->forward_training(set.batch(rows));
     const at::Tensor idx = torch::tensor(rows, torch::kLong);
     f.context.index_copy_(0, idx, out.context.to(torch::kDouble));
     if (f.query.defined()) f.query.index_copy_(0, idx, out.query.to(torch::kDouble));
-  }
+  });
   return f;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/parallel.h"
 #include "core/runtime.h"
 #include "data/spec.h"
 #include "influence/gradients.h"
@@ -106,6 +107,33 @@ TEST(BatchedGradients, WholeSelectionsEqualAutogradOneExampleAtATime) {
     EXPECT_LT(max_diff(parts.squared_norms(), (plain * plain).sum(1)), 1e-10);
     const GradientParts other = g.compute_parts(set, {2, 5});
     EXPECT_LT(max_diff(parts.dot(other), torch::mm(plain, g.compute_plain(set, {2, 5}).t())), 1e-10);
+  }
+}
+
+// Decoder features come from forward_training (a fused BiLSTM projects each distinct token once)
+// on length-sorted batches dealt to one worker per core. They equal the plain forward pass's
+// context vectors, and one worker (inside a parallel region) gives the same rows, single texts
+// and pairs, with batches of 1 and 5.
+TEST(BatchedGradients, DecoderFeaturesOnEveryCoreEqualOneWorker) {
+  for (bool pair : {false, true}) {
+    auto model = make_model("lstm", pair);
+    const data::EncodedSet& set = pair ? task().pair : task().single;
+    for (int64_t rows : {1, 5}) {
+      const Features all = decoder_features(model, set, rows);
+      Features one;
+      parallel_chunks(1, 1, [&](int64_t, int64_t) { one = decoder_features(model, set, rows); });
+      EXPECT_LT(max_diff(all.context, one.context), 1e-12) << pair << " " << rows;
+      if (pair) EXPECT_LT(max_diff(all.query, one.query), 1e-12);
+      // Every row filled, whatever the batching: one batch of all 12 texts (padded) agrees.
+      const Features together = decoder_features(model, set, 64);
+      EXPECT_LT(max_diff(all.context, together.context), 1e-10);
+      std::vector<int64_t> every(set.size());
+      for (int64_t i = 0; i < set.size(); ++i) every[i] = i;
+      torch::NoGradGuard no_grad;
+      const models::ModelOutput plain = model->forward(set.batch(every));
+      EXPECT_LT(max_diff(all.context, plain.context), 1e-10);
+      if (pair) EXPECT_LT(max_diff(all.query, plain.query), 1e-10);
+    }
   }
 }
 

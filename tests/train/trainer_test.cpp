@@ -54,23 +54,26 @@ TEST_P(EveryEncoder, ReachesTestAccuracyAbove95PercentOnTheKeywordTaskInDefaultE
 
 INSTANTIATE_TEST_SUITE_P(Training, EveryEncoder, ::testing::Values("lstm", "cnn", "average", "transformer"));
 
+// The weights of an Average model trained one epoch with `o` (seeded by o.seed).
+std::vector<at::Tensor> weights_after_one_epoch(const data::EncodedSet& train, TrainOptions o) {
+  torch::manual_seed(o.seed);
+  models::ModelConfig c;
+  c.encoder = "average";
+  c.vocab_size = keyword_task().vocab.size();
+  models::TextClassifier model(c);
+  o.epochs = 1;
+  o.progress = false;
+  fit(model, train, keyword_task().dev, o);
+  std::vector<at::Tensor> w;
+  for (auto& p : model->parameters()) w.push_back(p.detach().clone());
+  return w;
+}
+
 TEST(Trainer, AFixedSeedGivesIdenticalWeights) {
-  const auto& t = keyword_task();
-  std::vector<at::Tensor> weights[2];
-  for (int run = 0; run < 2; ++run) {
-    torch::manual_seed(7);
-    models::ModelConfig c;
-    c.encoder = "average";
-    c.vocab_size = t.vocab.size();
-    models::TextClassifier model(c);
-    TrainOptions o;
-    o.epochs = 1;
-    o.seed = 7;
-    o.progress = false;
-    fit(model, t.train, t.dev, o);
-    for (auto& p : model->parameters()) weights[run].push_back(p.detach().clone());
-  }
-  for (size_t i = 0; i < weights[0].size(); ++i) EXPECT_TRUE(torch::equal(weights[0][i], weights[1][i]));
+  TrainOptions o;
+  o.seed = 7;
+  const auto a = weights_after_one_epoch(keyword_task().train, o), b = weights_after_one_epoch(keyword_task().train, o);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i]));
 }
 
 // Explicit weights replace the class_weight rule (influence-check retrains subsets under the full
@@ -85,21 +88,11 @@ TEST(Trainer, ExplicitClassWeightsReplaceTheRule) {
       skewed.tokens += static_cast<int64_t>(t.train.ids[i].size());
     }
   auto train_with = [&](const std::string& rule, std::vector<double> explicit_weights) {
-    torch::manual_seed(3);
-    models::ModelConfig c;
-    c.encoder = "average";
-    c.vocab_size = t.vocab.size();
-    models::TextClassifier model(c);
     TrainOptions o;
-    o.epochs = 1;
     o.seed = 3;
-    o.progress = false;
     o.class_weight = rule;
     o.class_weights = std::move(explicit_weights);
-    fit(model, skewed, t.dev, o);
-    std::vector<at::Tensor> w;
-    for (auto& p : model->parameters()) w.push_back(p.detach().clone());
-    return w;
+    return weights_after_one_epoch(skewed, o);
   };
   const auto none = train_with("none", {}), fixed = train_with("auto", {1.0, 1.0}), rule = train_with("auto", {});
   bool differs = false;
@@ -111,15 +104,9 @@ TEST(Trainer, ExplicitClassWeightsReplaceTheRule) {
   TrainOptions bad;
   bad.class_weights = {1.0, -1.0};
   EXPECT_THROW(bad.validate(), InvalidArgument);
-  models::ModelConfig c;
-  c.vocab_size = t.vocab.size();
-  c.encoder = "average";
-  models::TextClassifier model(c);
   TrainOptions three;
-  three.epochs = 1;
-  three.progress = false;
   three.class_weights = {1.0, 1.0, 1.0};
-  EXPECT_THROW(fit(model, skewed, t.dev, three), InvalidArgument);
+  EXPECT_THROW(weights_after_one_epoch(skewed, three), InvalidArgument);
 }
 
 TEST(Trainer, PairModelLearnsTheWhereTask) {
