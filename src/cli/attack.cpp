@@ -83,7 +83,7 @@ void register_attack(CLI::App& app) {
     if (attack::needs_editor(a))
       a.editor_dir = o->editor.empty() ? join_path(run.dir, "editor") : o->editor;
     bool pair = false;
-    const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "attack", &pair);
+    const std::vector<data::Example> examples = app::split_examples(run, o->data, o->split, o->limit, "attack", &pair);
     const size_t n = examples.size();
     const std::string out = o->out.empty() ? join_path(run.dir, "attack-" + o->recipe) : o->out;
     info("attacking " + std::to_string(n) + " " + o->split + " examples of " + run.data_spec + " with " + o->recipe);

@@ -38,7 +38,7 @@ void register_augment(CLI::App& app) {
     models::Run run = models::load_run(o->run);
     if (attack::needs_editor(a)) a.editor_dir = join_path(run.dir, "editor");
     bool pair = false;
-    const std::vector<data::Example> examples = split_examples(run, o->data, o->split, o->limit, "augment", &pair);
+    const std::vector<data::Example> examples = app::split_examples(run, o->data, o->split, o->limit, "augment", &pair);
     const size_t n = examples.size();
     Progress bar("augment", static_cast<int64_t>(n), !globals().quiet && !globals().json);
     const attack::CheckedAttack checked = attack::attack_and_verify(run.model, run.vocab, examples, a, pair, advance_to(bar));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "app/inputs.h"
 #include "core/progress.h"
 #include "data/example.h"
 #include "models/checkpoint.h"
@@ -33,17 +34,6 @@ void info(const std::string& line);
 // A warning on stderr, always shown (--quiet and --json included).
 void warn(const std::string& line);
 void print_json(const Json& j);
-
-// Examples from texts given on the command line ("FIRST<TAB>SECOND" for pair models), tokenized
-// as the run was; errors name `command` and the input's number. Throws DataError.
-std::vector<data::Example> examples_from_texts(const models::Run& run, const std::vector<std::string>& texts,
-                                               const std::string& command);
-
-// The first `limit` examples (0 = all) of a split of `spec` (empty or "run": the run's own data),
-// tokenized as the run was; DataError naming `command` for an empty split. `pair` receives
-// whether the data are text pairs.
-std::vector<data::Example> split_examples(const models::Run& run, const std::string& spec, const std::string& split,
-                                          int64_t limit, const std::string& command, bool* pair = nullptr);
 
 // A callback for the library's "n units done so far" progress that advances `bar`.
 std::function<void(int64_t)> advance_to(Progress& bar);

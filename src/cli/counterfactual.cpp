@@ -55,14 +55,14 @@ void register_counterfactual(CLI::App& app) {
     if (!o->texts.empty() && !o->data.empty()) throw InvalidArgument("counterfactual: give texts or --data, not both");
     std::vector<data::Example> examples;
     if (!o->data.empty()) {
-      examples = split_examples(run, o->data, o->split, o->limit, "counterfactual");
+      examples = app::split_examples(run, o->data, o->split, o->limit, "counterfactual");
     } else {
       std::vector<std::string> texts = o->texts;
       if (texts.empty())
         for (std::string line; std::getline(std::cin, line);)
           if (!line.empty()) texts.push_back(line);
       if (texts.empty()) throw InvalidArgument("counterfactual: no texts given (arguments, stdin, or --data)");
-      examples = examples_from_texts(run, texts, "counterfactual");
+      examples = app::examples_from_texts(run, texts, "counterfactual");
     }
     models::Editor editor = models::load_editor(o->editor.empty() ? join_path(run.dir, "editor") : o->editor, &run.vocab);
     info("counterfactuals (" + o->c.method + ") for " + std::to_string(examples.size()) + " texts");

@@ -46,7 +46,7 @@ void register_explain(CLI::App& app) {
     if (!o->texts.empty() && !o->data.empty()) throw InvalidArgument("explain: give texts or --data, not both");
     std::vector<data::Example> examples;
     if (!o->data.empty()) {
-      examples = split_examples(run, o->data, o->split, o->limit, "explain");
+      examples = app::split_examples(run, o->data, o->split, o->limit, "explain");
     } else {
       std::vector<std::string> texts = o->texts;
       if (texts.empty()) {
@@ -55,7 +55,7 @@ void register_explain(CLI::App& app) {
           if (!line.empty()) texts.push_back(line);
       }
       if (texts.empty()) throw InvalidArgument("explain: no texts given (arguments, stdin, or --data)");
-      examples = examples_from_texts(run, texts, "explain");
+      examples = app::examples_from_texts(run, texts, "explain");
     }
     explain::DocumentOptions d;
     d.methods = explain::parse_methods(o->m.methods, run.model);

@@ -83,8 +83,8 @@ void register_influence(CLI::App& app) {
     const data::EncodedSet train_set = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
     const data::EncodedSet dev_set = ds.dev.empty() ? data::EncodedSet{} : data::EncodedSet::from(ds.dev, run.vocab, ds.pair);
     std::vector<data::Example> test;
-    if (!o->test_data.empty()) test = split_examples(run, o->test_data, o->split, o->limit, "influence");
-    else if (!o->texts.empty()) test = examples_from_texts(run, o->texts, "influence");
+    if (!o->test_data.empty()) test = app::split_examples(run, o->test_data, o->split, o->limit, "influence");
+    else if (!o->texts.empty()) test = app::examples_from_texts(run, o->texts, "influence");
     for (size_t i = 0; i < test.size(); ++i) {
       bool known = false;
       for (const auto& tok : test[i].tokens) known |= run.vocab.id(tok) != data::Vocab::kUnk;
