@@ -11,62 +11,11 @@
 #include "core/parallel.h"
 #include "core/runtime.h"
 #include "models/forward.h"
+#include "models/lstm_recurrence.h"
 
 namespace lumen::models {
-namespace {
+namespace lstm_internal {
 
-using torch::autograd::AutogradContext;
-using torch::autograd::variable_list;
-
-// Layout. Inputs are gathered once into step order per direction: row (d, s, b) holds the
-// token that direction d reads at step s of row b (position s forward, len_b - 1 - s reverse;
-// zeros past the row's length). Every buffer is direction-major, so each direction's data is
-// contiguous and the two directions run on two threads with no shared writes:
-//   xs    [D, S, B, E]    gathered inputs        hs [D, S+1, B, H]  states (0 = initial)
-//   gates [D, S, B, 4H]   activated i, f, g, o   cs [D, S+1, B, H]  cells
-//   tc    [D, S, B, H]    tanh(c_t)              dG [D, S, B, 4H]   pre-activation gradients
-// States are frozen after a row's length, so the final state of each row is hs[:, S].
-
-inline int64_t position(int64_t d, int64_t s, int64_t len) { return d == 0 ? s : len - 1 - s; }
-
-// Element loops on contiguous rows, written so that the compiler vectorises them.
-// tanh(a) = 2 sigmoid(2a) - 1: one vectorised sigmoid then serves all four gates.
-template <typename T>
-inline void scale_g_gate(T* __restrict g, int64_t H) {
-  for (int64_t j = 2 * H; j < 3 * H; ++j) g[j] *= T(2);
-}
-template <typename T>
-inline void cell_update(T* __restrict g, const T* __restrict cprev, T* __restrict cnext, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T gg = T(2) * g[2 * H + j] - T(1);
-    g[2 * H + j] = gg;
-    cnext[j] = g[H + j] * cprev[j] + g[j] * gg;
-  }
-}
-template <typename T>
-inline void hidden_update(const T* __restrict og, const T* __restrict t, T* __restrict h, T* __restrict dst, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    h[j] = og[j] * t[j];
-    dst[j] = h[j];
-  }
-}
-template <typename T>
-inline void gate_gradients(const T* __restrict gr, const T* __restrict cprev, const T* __restrict t, const T* __restrict dh,
-                           const T* __restrict gout, T* __restrict dc, T* __restrict dgr, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = gr[j], f = gr[H + j], g = gr[2 * H + j], og = gr[3 * H + j];
-    const T dht = dh[j] + gout[j];
-    const T dct = dc[j] + dht * og * (T(1) - t[j] * t[j]);
-    dgr[j] = dct * g * i * (T(1) - i);
-    dgr[H + j] = dct * cprev[j] * f * (T(1) - f);
-    dgr[2 * H + j] = dct * i * (T(1) - g * g);
-    dgr[3 * H + j] = dht * t[j] * og * (T(1) - og);
-    dc[j] = dct * f;
-  }
-}
-
-// Runs fn(d) for each direction, the reverse one on a second thread when there are two.
-// Each direction's products are single-threaded BLAS calls, so the two never oversubscribe.
 void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
   // Grad mode is thread-local: the kernel's own products never record autograd history.
   auto fn = [&](int64_t d) {
@@ -96,81 +45,32 @@ void for_each_direction(int64_t D, const std::function<void(int64_t)>& body) {
   if (error) std::rethrow_exception(error);
 }
 
-
-template <typename T>
-void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, int64_t B, int64_t Tx, int64_t E) {
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t b = 0; b < B; ++b) {
-      T* dst = xs + ((d * S + s) * B + b) * E;
-      if (s >= len[b]) {
-        std::fill(dst, dst + E, T(0));
-        continue;
-      }
-      const T* src = x + (b * Tx + position(d, s, len[b])) * E;
-      std::copy(src, src + E, dst);
-    }
+// One length per row, each in [1, T].
+void check_lengths(int64_t B, int64_t T, const at::Tensor& lengths) {
+  if (lengths.numel() != B) throw InvalidArgument("lstm: lengths must have one entry per row");
+  const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
+  if (lo < 1 || hi > T)
+    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(T) + "], got [" + std::to_string(lo) +
+                          ", " + std::to_string(hi) + "]");
 }
 
-// Forward recurrence of direction d. xp [S, B, 4H] holds the input projections (+ bias).
-template <typename T>
-inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+// B rows of T positions of E-dimensional inputs.
+void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                  const at::Tensor& bias, int64_t D) {
+  if (D != 1 && D != 2) throw InvalidArgument("lstm: directions must be 1 or 2, got " + std::to_string(D));
+  const int64_t H = w_hh.size(1);
+  if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != E || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
+    throw InvalidArgument("lstm: weight shapes do not match the input and hidden sizes");
+  check_lengths(B, T, lengths);
 }
 
-// How an inference-only run (the edited variants) lays out its work; the defaults are training's.
-struct StepPlan {
-  // Rows sorted by decreasing length: step s runs rows [0, active[s]) only, and finished rows'
-  // states are not carried forward.
-  const int64_t* active = nullptr;
-  // Row j's outputs go to out[out_row[j], position + out_shift[j]] instead of out[j, position].
-  const int64_t* out_row = nullptr;
-  const int64_t* out_shift = nullptr;
-  // Keep only the last two states and one step of gates (no backward pass follows).
-  bool ring = false;
-};
+}  // namespace lstm_internal
 
-template <typename T>
-void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, const at::Tensor& whh_t, at::Tensor& hs,
-                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out, const StepPlan& plan = {}) {
-  const int64_t S = xp.size(0), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = out.size(2) / H, G = 4 * H;
-  at::Tensor hd = hs[d], cd = cs[d], gd = gates[d], td = tc[d];
-  T* hp = hd.data_ptr<T>();
-  T* cp = cd.data_ptr<T>();
-  T* gp = gd.data_ptr<T>();
-  const T* tp = td.data_ptr<T>();
-  T* op = out.data_ptr<T>();
-  auto hslot = [&](int64_t s) { return plan.ring ? s % 2 : s; };
-  auto gslot = [&](int64_t s) { return plan.ring ? int64_t(0) : s; };
-  for (int64_t s = 0; s < S; ++s) {
-    const int64_t Bs = plan.active ? plan.active[s] : B;
-    if (Bs == 0) break;
-    const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
-    at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
-    T* g = gp + gs0 * B * G;
-    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
-    for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
-    gs.sigmoid_();
-    const T* cprev = cp + hs0 * B * H;
-    T* cnext = cp + hs1 * B * H;
-    for (int64_t b = 0; b < Bs; ++b) {
-      if (s >= len[b]) std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
-      else cell_update(g + b * G, cprev + b * H, cnext + b * H, H);
-    }
-    at::Tensor ts = td[gs0].narrow(0, 0, Bs);
-    at::tanh_out(ts, cd[hs1].narrow(0, 0, Bs));
-    const T* hprev = hp + hs0 * B * H;
-    T* hnext = hp + hs1 * B * H;
-    for (int64_t b = 0; b < Bs; ++b) {
-      if (s >= len[b]) {
-        std::copy(hprev + b * H, hprev + (b + 1) * H, hnext + b * H);
-        continue;
-      }
-      const int64_t row = plan.out_row ? plan.out_row[b] : b;
-      const int64_t pos = position(d, s, len[b]) + (plan.out_shift ? plan.out_shift[b] : 0);
-      hidden_update(g + b * G + 3 * H, tp + (gs0 * B + b) * H, hnext + b * H, op + (row * Tx + pos) * (D * H) + d * H, H);
-    }
-  }
-}
+namespace {
+
+using namespace lstm_internal;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
 
 // Backward recurrence of direction d: fills dG[d]. dh_init [B, H] is the gradient of the final state.
 template <typename T>
@@ -215,54 +115,6 @@ void scatter_steps(const T* dxs, const int64_t* len, T* dx, int64_t D, int64_t S
         for (int64_t e = 0; e < E; ++e) dst[e] += src[e];
       }
 }
-
-// Direction d's step-ordered input projections xq [S, B, G]: row b's step s copies the G values
-// at src(b, position), zeros past the row's length.
-template <typename T, typename Src>
-void fill_steps(T* xq, int64_t d, int64_t S, int64_t B, int64_t G, const int64_t* len, const Src& src) {
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t b = 0; b < B; ++b) {
-      T* dst = xq + (s * B + b) * G;
-      if (s >= len[b]) std::fill(dst, dst + G, T(0));
-      else std::copy_n(src(b, position(d, s, len[b])), G, dst);
-    }
-}
-
-// The recurrence's buffers (layout above), shared by both entry points.
-struct Recurrence {
-  at::Tensor xp, hs, cs, gates, tc, out;
-  Recurrence(int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t H, const at::TensorOptions& opt)
-      : xp(at::empty({D, S, B, 4 * H}, opt)),
-        hs(at::empty({D, S + 1, B, H}, opt)),
-        cs(at::empty({D, S + 1, B, H}, opt)),
-        gates(at::empty({D, S, B, 4 * H}, opt)),
-        tc(at::empty({D, S, B, H}, opt)),
-        out(at::zeros({B, Tx, D * H}, opt)) {}
-  // Runs direction d from zero initial states once xp[d] holds its input projections.
-  void run(int64_t d, const int64_t* len, const at::Tensor& whh_t) {
-    hs[d][0].zero_();
-    cs[d][0].zero_();
-    AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
-                               [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
-  }
-  // Gathers direction d's inputs from x [B, Tx, E] into xs [D, S, B, E] in step order, computes
-  // all its input projections in one product, and runs it from zero states.
-  void run_on_inputs(int64_t d, const at::Tensor& x, at::Tensor& xs, const int64_t* len, const at::Tensor& w_ih3,
-                     const at::Tensor& bias2, const at::Tensor& whh_t) {
-    const int64_t S = xs.size(1), B = xs.size(2), E = xs.size(3), G = xp.size(3);
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_gather", [&] {
-      gather_steps<scalar_t>(x.data_ptr<scalar_t>(), len, xs.data_ptr<scalar_t>(), d, S, B, x.size(1), E);
-    });
-    at::Tensor xpd = xp[d].view({S * B, G});
-    at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
-    run(d, len, whh_t);
-  }
-  // Runs direction d from the initial states already in hs[d][0] and cs[d][0].
-  // [B, D*H]: each row's final state per direction, as torch::nn::LSTM's h_n.
-  at::Tensor final_h() const {
-    return hs.select(1, hs.size(1) - 1).permute({1, 0, 2}).reshape({out.size(0), out.size(2)});
-  }
-};
 
 // Gradients flowing into the recurrence: of the outputs (may be undefined) and of the final states.
 struct RecurrenceGrads {
@@ -487,26 +339,8 @@ class FusedLstmProjFunction : public torch::autograd::Function<FusedLstmProjFunc
   }
 };
 
-// One length per row, each in [1, T].
-void check_lengths(int64_t B, int64_t T, const at::Tensor& lengths) {
-  if (lengths.numel() != B) throw InvalidArgument("lstm: lengths must have one entry per row");
-  const int64_t lo = lengths.min().item<int64_t>(), hi = lengths.max().item<int64_t>();
-  if (lo < 1 || hi > T)
-    throw InvalidArgument("lstm: lengths must be in [1, " + std::to_string(T) + "], got [" + std::to_string(lo) +
-                          ", " + std::to_string(hi) + "]");
-}
-
-// B rows of T positions of E-dimensional inputs.
-void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
-                  const at::Tensor& bias, int64_t D) {
-  if (D != 1 && D != 2) throw InvalidArgument("lstm: directions must be 1 or 2, got " + std::to_string(D));
-  const int64_t H = w_hh.size(1);
-  if (w_ih.size(0) != D * 4 * H || w_ih.size(1) != E || w_hh.size(0) != D * 4 * H || bias.numel() != D * 4 * H)
-    throw InvalidArgument("lstm: weight shapes do not match the input and hidden sizes");
-  check_lengths(B, T, lengths);
-}
-
 }  // namespace
+
 
 LstmResult fused_lstm(const at::Tensor& x, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
                       const at::Tensor& bias, int64_t directions) {
@@ -527,134 +361,6 @@ LstmResult fused_lstm_projected(const at::Tensor& proj, const at::Tensor& length
   check_lengths(proj.size(0), proj.size(1), len);
   auto out = FusedLstmProjFunction::apply(proj, w_hh, len, D);
   return {out[0], out[1]};
-}
-
-at::Tensor fused_lstm_edits(const at::Tensor& embedding_in, const at::Tensor& ids_in, const at::Tensor& lengths,
-                            const at::Tensor& ids_v_in, const at::Tensor& lengths_v, const at::Tensor& w_ih,
-                            const at::Tensor& w_hh, const at::Tensor& bias, int64_t D, const LstmEditPlan& plan) {
-  if (embedding_in.dim() != 2 || ids_in.dim() != 2 || ids_v_in.dim() != 2)
-    throw InvalidArgument("lstm: the embedding must be [V, E] and the ids [B, T]");
-  check_inputs(ids_in.size(0), ids_in.size(1), embedding_in.size(1), lengths, w_ih, w_hh, bias, D);
-  check_inputs(ids_v_in.size(0), ids_v_in.size(1), embedding_in.size(1), lengths_v, w_ih, w_hh, bias, D);
-  torch::NoGradGuard no_grad;
-  const at::Tensor embedding = embedding_in.detach();
-  const at::Tensor ids = ids_in.cpu().to(torch::kInt64).contiguous(), ids_v = ids_v_in.cpu().to(torch::kInt64).contiguous();
-  const int64_t B = ids.size(0), Tx = ids.size(1), NV = embedding.size(0), E = embedding.size(1), H = w_hh.size(1),
-                G = 4 * H, V = ids_v.size(0), Tv = ids_v.size(1);
-  if (static_cast<int64_t>(plan.rows.size()) != V || static_cast<int64_t>(plan.prefix.size()) != V ||
-      static_cast<int64_t>(plan.suffix.size()) != V)
-    throw InvalidArgument("lstm: the edit plan needs a row, a prefix and a suffix per variant");
-  at::Tensor len = lengths.cpu().to(torch::kInt64).contiguous();
-  at::Tensor lenv = lengths_v.cpu().to(torch::kInt64).contiguous();
-  check_lengths(B, Tx, len);
-  check_lengths(V, Tv, lenv);
-  const int64_t* lp = len.data_ptr<int64_t>();
-  const int64_t* lvp = lenv.data_ptr<int64_t>();
-  int64_t S = 0;
-  for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
-  for (int64_t v = 0; v < V; ++v) {
-    const int64_t b = plan.rows[v];
-    if (b < 0 || b >= B) throw InvalidArgument("lstm: variant " + std::to_string(v) + " names a row outside the batch");
-    if (plan.prefix[v] < 0 || plan.suffix[v] < 0 || plan.prefix[v] + plan.suffix[v] > std::min(lp[b], lvp[v]))
-      throw InvalidArgument("lstm: variant " + std::to_string(v) + ": prefix + suffix exceed its length");
-  }
-  // Input projections once per distinct token of the originals and the variants.
-  std::vector<int64_t> first(NV, -1), uniq;
-  auto slots = [&](const at::Tensor& id, const int64_t* l, int64_t rows, int64_t T) {
-    std::vector<int64_t> sl(rows * T, 0);
-    const int64_t* ip = id.data_ptr<int64_t>();
-    for (int64_t b = 0; b < rows; ++b)
-      for (int64_t t = 0; t < l[b]; ++t) {
-        const int64_t k = ip[b * T + t];
-        if (k < 0 || k >= NV) throw InvalidArgument("lstm: token id " + std::to_string(k) + " is outside the embedding");
-        if (first[k] < 0) {
-          first[k] = static_cast<int64_t>(uniq.size());
-          uniq.push_back(k);
-        }
-        sl[b * T + t] = first[k];
-      }
-    return sl;
-  };
-  const std::vector<int64_t> slot = slots(ids, lp, B, Tx), slot_v = slots(ids_v, lvp, V, Tv);
-  const at::Tensor eu = embedding.index_select(0, torch::tensor(uniq, torch::kInt64)).contiguous();  // [U, E]
-  Recurrence r(D, S, B, Tx, H, embedding.options());
-  at::Tensor w_ih3 = w_ih.detach().view({D, G, E}), whh_t = w_hh.detach().view({D, G, H}).transpose(1, 2).contiguous();
-  at::Tensor bias2 = bias.detach().view({D, G});
-  // Per direction, the steps each variant runs: forward from position prefix to its end,
-  // reverse from position length - suffix - 1 down to 0. Rows sorted by decreasing step count,
-  // so that step s runs only the rows that still have a token.
-  std::vector<int64_t> len2(D * V), sorted_len(D * V), out_row(D * V), out_shift(D * V, 0);
-  std::vector<std::vector<int64_t>> order(D, std::vector<int64_t>(V)), active(D);
-  int64_t S2 = 1;
-  for (int64_t v = 0; v < V; ++v) {
-    len2[v] = lvp[v] - plan.prefix[v];
-    if (D == 2) len2[V + v] = lvp[v] - plan.suffix[v];
-    S2 = std::max({S2, len2[v], D == 2 ? len2[V + v] : int64_t(1)});
-  }
-  for (int64_t d = 0; d < D; ++d) {
-    std::iota(order[d].begin(), order[d].end(), 0);
-    std::stable_sort(order[d].begin(), order[d].end(), [&](int64_t a, int64_t c) { return len2[d * V + a] > len2[d * V + c]; });
-    active[d].assign(S2, 0);
-    for (int64_t j = 0; j < V; ++j) {
-      const int64_t v = order[d][j];
-      sorted_len[d * V + j] = len2[d * V + v];
-      out_row[d * V + j] = v;
-      if (d == 0) out_shift[j] = plan.prefix[v];
-      for (int64_t s = 0; s < len2[d * V + v]; ++s) ++active[d][s];
-    }
-  }
-  at::Tensor xp2 = at::empty({D, S2, V, G}, embedding.options());
-  struct {
-    at::Tensor hs, cs, gates, tc;
-  } r2{at::empty({D, 2, V, H}, embedding.options()), at::empty({D, 2, V, H}, embedding.options()),
-       at::empty({D, 1, V, G}, embedding.options()), at::empty({D, 1, V, H}, embedding.options())};
-  at::Tensor out = at::zeros({V, Tv, D * H}, embedding.options());
-  for_each_direction(D, [&](int64_t d) {
-    AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_edits", [&] {
-      const at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]
-      const scalar_t* pp = pu.data_ptr<scalar_t>();
-      // 1. The originals, keeping every state.
-      fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
-                           [&](int64_t b, int64_t t) { return pp + slot[b * Tx + t] * G; });
-      r.run(d, lp, whh_t);
-      // 2. Each variant from the original state where its change starts.
-      const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
-      const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();
-      scalar_t* xq = xp2[d].data_ptr<scalar_t>();  // [S2, V, G]
-      scalar_t* h0 = r2.hs[d][0].data_ptr<scalar_t>();
-      scalar_t* c0 = r2.cs[d][0].data_ptr<scalar_t>();
-      for (int64_t j = 0; j < V; ++j) {
-        const int64_t v = order[d][j], b = plan.rows[v];
-        const int64_t skip = d == 0 ? plan.prefix[v] : plan.suffix[v];  // original steps reused
-        std::copy_n(hs + (skip * B + b) * H, H, h0 + j * H);
-        std::copy_n(cs + (skip * B + b) * H, H, c0 + j * H);
-        const int64_t steps = sorted_len[d * V + j];
-        for (int64_t s = 0; s < steps; ++s) {
-          const int64_t pos = d == 0 ? plan.prefix[v] + s : steps - 1 - s;
-          std::copy_n(pp + slot_v[v * Tv + pos] * G, G, xq + (s * V + j) * G);
-        }
-      }
-      StepPlan sp;
-      sp.active = active[d].data();
-      sp.out_row = out_row.data() + d * V;
-      sp.out_shift = out_shift.data() + d * V;
-      sp.ring = true;
-      forward_direction<scalar_t>(d, xp2[d], sorted_len.data() + d * V, whh_t[d], r2.hs, r2.cs, r2.gates, r2.tc, out, sp);
-    });
-  });
-  // 3. The reused halves: forward states before the prefix's end, reverse states over the suffix.
-  AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_edits_assemble", [&] {
-    const scalar_t* o1 = r.out.data_ptr<scalar_t>();  // [B, Tx, D*H]
-    scalar_t* op = out.data_ptr<scalar_t>();
-    for (int64_t v = 0; v < V; ++v) {
-      const int64_t b = plan.rows[v], Lv = lvp[v], L = lp[b];
-      for (int64_t u = 0; u < plan.prefix[v]; ++u) std::copy_n(o1 + (b * Tx + u) * D * H, H, op + (v * Tv + u) * D * H);
-      if (D == 2)
-        for (int64_t u = Lv - plan.suffix[v]; u < Lv; ++u)
-          std::copy_n(o1 + (b * Tx + u - Lv + L) * D * H + H, H, op + (v * Tv + u) * D * H + H);
-    }
-  });
-  return out;
 }
 
 LstmResult fused_lstm_from_ids(const at::Tensor& embedding, const at::Tensor& ids, const at::Tensor& lengths,

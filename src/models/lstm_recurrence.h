@@ -1,0 +1,196 @@
+// Internals of the fused BiLSTM kernel shared by its translation units (lstm_kernel.cpp: the
+// differentiable entry points; lstm_edits.cpp: the edited variants): the step layout, the
+// element loops, the forward recurrence and its buffers, and the argument checks.
+#pragma once
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+
+namespace lumen::models::lstm_internal {
+
+// Layout. Inputs are gathered once into step order per direction: row (d, s, b) holds the
+// token that direction d reads at step s of row b (position s forward, len_b - 1 - s reverse;
+// zeros past the row's length). Every buffer is direction-major, so each direction's data is
+// contiguous and the two directions run on two threads with no shared writes:
+//   xs    [D, S, B, E]    gathered inputs        hs [D, S+1, B, H]  states (0 = initial)
+//   gates [D, S, B, 4H]   activated i, f, g, o   cs [D, S+1, B, H]  cells
+//   tc    [D, S, B, H]    tanh(c_t)              dG [D, S, B, 4H]   pre-activation gradients
+// States are frozen after a row's length, so the final state of each row is hs[:, S].
+
+inline int64_t position(int64_t d, int64_t s, int64_t len) { return d == 0 ? s : len - 1 - s; }
+
+// Element loops on contiguous rows, written so that the compiler vectorises them.
+// tanh(a) = 2 sigmoid(2a) - 1: one vectorised sigmoid then serves all four gates.
+template <typename T>
+inline void scale_g_gate(T* __restrict g, int64_t H) {
+  for (int64_t j = 2 * H; j < 3 * H; ++j) g[j] *= T(2);
+}
+template <typename T>
+inline void cell_update(T* __restrict g, const T* __restrict cprev, T* __restrict cnext, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T gg = T(2) * g[2 * H + j] - T(1);
+    g[2 * H + j] = gg;
+    cnext[j] = g[H + j] * cprev[j] + g[j] * gg;
+  }
+}
+template <typename T>
+inline void hidden_update(const T* __restrict og, const T* __restrict t, T* __restrict h, T* __restrict dst, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    h[j] = og[j] * t[j];
+    dst[j] = h[j];
+  }
+}
+template <typename T>
+inline void gate_gradients(const T* __restrict gr, const T* __restrict cprev, const T* __restrict t, const T* __restrict dh,
+                           const T* __restrict gout, T* __restrict dc, T* __restrict dgr, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = gr[j], f = gr[H + j], g = gr[2 * H + j], og = gr[3 * H + j];
+    const T dht = dh[j] + gout[j];
+    const T dct = dc[j] + dht * og * (T(1) - t[j] * t[j]);
+    dgr[j] = dct * g * i * (T(1) - i);
+    dgr[H + j] = dct * cprev[j] * f * (T(1) - f);
+    dgr[2 * H + j] = dct * i * (T(1) - g * g);
+    dgr[3 * H + j] = dht * t[j] * og * (T(1) - og);
+    dc[j] = dct * f;
+  }
+}
+
+// Runs fn(d) for each direction, the reverse one on a second thread when there are two.
+// Each direction's products are single-threaded BLAS calls, so the two never oversubscribe.
+void for_each_direction(int64_t D, const std::function<void(int64_t)>& body);
+
+
+
+template <typename T>
+void gather_steps(const T* x, const int64_t* len, T* xs, int64_t d, int64_t S, int64_t B, int64_t Tx, int64_t E) {
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t b = 0; b < B; ++b) {
+      T* dst = xs + ((d * S + s) * B + b) * E;
+      if (s >= len[b]) {
+        std::fill(dst, dst + E, T(0));
+        continue;
+      }
+      const T* src = x + (b * Tx + position(d, s, len[b])) * E;
+      std::copy(src, src + E, dst);
+    }
+}
+
+// Forward recurrence of direction d. xp [S, B, 4H] holds the input projections (+ bias).
+template <typename T>
+inline void accumulate(T* __restrict dst, const T* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+// How an inference-only run (the edited variants) lays out its work; the defaults are training's.
+struct StepPlan {
+  // Rows sorted by decreasing length: step s runs rows [0, active[s]) only, and finished rows'
+  // states are not carried forward.
+  const int64_t* active = nullptr;
+  // Row j's outputs go to out[out_row[j], position + out_shift[j]] instead of out[j, position].
+  const int64_t* out_row = nullptr;
+  const int64_t* out_shift = nullptr;
+  // Keep only the last two states and one step of gates (no backward pass follows).
+  bool ring = false;
+};
+
+template <typename T>
+void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, const at::Tensor& whh_t, at::Tensor& hs,
+                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out, const StepPlan& plan = {}) {
+  const int64_t S = xp.size(0), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = out.size(2) / H, G = 4 * H;
+  at::Tensor hd = hs[d], cd = cs[d], gd = gates[d], td = tc[d];
+  T* hp = hd.data_ptr<T>();
+  T* cp = cd.data_ptr<T>();
+  T* gp = gd.data_ptr<T>();
+  const T* tp = td.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  auto hslot = [&](int64_t s) { return plan.ring ? s % 2 : s; };
+  auto gslot = [&](int64_t s) { return plan.ring ? int64_t(0) : s; };
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t Bs = plan.active ? plan.active[s] : B;
+    if (Bs == 0) break;
+    const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
+    at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
+    T* g = gp + gs0 * B * G;
+    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
+    for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
+    gs.sigmoid_();
+    const T* cprev = cp + hs0 * B * H;
+    T* cnext = cp + hs1 * B * H;
+    for (int64_t b = 0; b < Bs; ++b) {
+      if (s >= len[b]) std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
+      else cell_update(g + b * G, cprev + b * H, cnext + b * H, H);
+    }
+    at::Tensor ts = td[gs0].narrow(0, 0, Bs);
+    at::tanh_out(ts, cd[hs1].narrow(0, 0, Bs));
+    const T* hprev = hp + hs0 * B * H;
+    T* hnext = hp + hs1 * B * H;
+    for (int64_t b = 0; b < Bs; ++b) {
+      if (s >= len[b]) {
+        std::copy(hprev + b * H, hprev + (b + 1) * H, hnext + b * H);
+        continue;
+      }
+      const int64_t row = plan.out_row ? plan.out_row[b] : b;
+      const int64_t pos = position(d, s, len[b]) + (plan.out_shift ? plan.out_shift[b] : 0);
+      hidden_update(g + b * G + 3 * H, tp + (gs0 * B + b) * H, hnext + b * H, op + (row * Tx + pos) * (D * H) + d * H, H);
+    }
+  }
+}
+
+// Direction d's step-ordered input projections xq [S, B, G]: row b's step s copies the G values
+// at src(b, position), zeros past the row's length.
+template <typename T, typename Src>
+void fill_steps(T* xq, int64_t d, int64_t S, int64_t B, int64_t G, const int64_t* len, const Src& src) {
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t b = 0; b < B; ++b) {
+      T* dst = xq + (s * B + b) * G;
+      if (s >= len[b]) std::fill(dst, dst + G, T(0));
+      else std::copy_n(src(b, position(d, s, len[b])), G, dst);
+    }
+}
+
+// The recurrence's buffers (layout above), shared by both entry points.
+struct Recurrence {
+  at::Tensor xp, hs, cs, gates, tc, out;
+  Recurrence(int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t H, const at::TensorOptions& opt)
+      : xp(at::empty({D, S, B, 4 * H}, opt)),
+        hs(at::empty({D, S + 1, B, H}, opt)),
+        cs(at::empty({D, S + 1, B, H}, opt)),
+        gates(at::empty({D, S, B, 4 * H}, opt)),
+        tc(at::empty({D, S, B, H}, opt)),
+        out(at::zeros({B, Tx, D * H}, opt)) {}
+  // Runs direction d from zero initial states once xp[d] holds its input projections.
+  void run(int64_t d, const int64_t* len, const at::Tensor& whh_t) {
+    hs[d][0].zero_();
+    cs[d][0].zero_();
+    AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
+                               [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
+  }
+  // Gathers direction d's inputs from x [B, Tx, E] into xs [D, S, B, E] in step order, computes
+  // all its input projections in one product, and runs it from zero states.
+  void run_on_inputs(int64_t d, const at::Tensor& x, at::Tensor& xs, const int64_t* len, const at::Tensor& w_ih3,
+                     const at::Tensor& bias2, const at::Tensor& whh_t) {
+    const int64_t S = xs.size(1), B = xs.size(2), E = xs.size(3), G = xp.size(3);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_gather", [&] {
+      gather_steps<scalar_t>(x.data_ptr<scalar_t>(), len, xs.data_ptr<scalar_t>(), d, S, B, x.size(1), E);
+    });
+    at::Tensor xpd = xp[d].view({S * B, G});
+    at::addmm_out(xpd, bias2[d], xs[d].view({S * B, E}), w_ih3[d].t());  // all input projections at once
+    run(d, len, whh_t);
+  }
+  // Runs direction d from the initial states already in hs[d][0] and cs[d][0].
+  // [B, D*H]: each row's final state per direction, as torch::nn::LSTM's h_n.
+  at::Tensor final_h() const {
+    return hs.select(1, hs.size(1) - 1).permute({1, 0, 2}).reshape({out.size(0), out.size(2)});
+  }
+};
+
+// One length per row, each in [1, T].
+void check_lengths(int64_t B, int64_t T, const at::Tensor& lengths);
+// B rows of T positions of E-dimensional inputs.
+void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                  const at::Tensor& bias, int64_t D);
+
+}  // namespace lumen::models::lstm_internal
