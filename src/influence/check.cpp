@@ -454,8 +454,8 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
       for (size_t mi = 0; mi < o.methods.size(); ++mi) {
         if (!scores[mi].defined()) continue;
         // pred[t][j]: the summed scores of subset j's removed points (removing proponents raises
-        // the loss); act[t][j] its actual loss.
-        std::vector<std::vector<double>> pred(nt, std::vector<double>(M)), act(nt, std::vector<double>(M));
+        // the loss), against actual[j][t].
+        std::vector<std::vector<double>> pred(nt, std::vector<double>(M));
         for (int64_t t = 0; t < nt; ++t) {
           const at::Tensor row = scores[mi][t].contiguous();
           const double* sc = row.data_ptr<double>();
@@ -463,7 +463,6 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
             double sum = 0;
             for (int64_t i : removed[j]) sum += sc[i];
             pred[t][j] = sum;
-            act[t][j] = actual[j][t];
           }
         }
         auto lds_of = [&](const std::vector<int64_t>& pick, std::vector<double>* per_test) {
@@ -472,7 +471,7 @@ Json check_influence(const CheckInputs& in, const CheckOptions& o) {
             std::vector<double> p, a;
             for (int64_t j : pick) {
               p.push_back(pred[t][j]);
-              a.push_back(act[t][j]);
+              a.push_back(actual[j][t]);
             }
             const double r = spearman(p, a);
             if (per_test) per_test->push_back(r);

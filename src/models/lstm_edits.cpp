@@ -45,17 +45,7 @@ at::Tensor fused_lstm_edits(const at::Tensor& embedding_in, const at::Tensor& id
   std::vector<int64_t> first(NV, -1), uniq;
   auto slots = [&](const at::Tensor& id, const int64_t* l, int64_t rows, int64_t T) {
     std::vector<int64_t> sl(rows * T, 0);
-    const int64_t* ip = id.data_ptr<int64_t>();
-    for (int64_t b = 0; b < rows; ++b)
-      for (int64_t t = 0; t < l[b]; ++t) {
-        const int64_t k = ip[b * T + t];
-        if (k < 0 || k >= NV) throw InvalidArgument("lstm: token id " + std::to_string(k) + " is outside the embedding");
-        if (first[k] < 0) {
-          first[k] = static_cast<int64_t>(uniq.size());
-          uniq.push_back(k);
-        }
-        sl[b * T + t] = first[k];
-      }
+    number_tokens(id.data_ptr<int64_t>(), l, rows, T, first, uniq, sl.data());
     return sl;
   };
   const std::vector<int64_t> slot = slots(ids, lp, B, Tx), slot_v = slots(ids_v, lvp, V, Tv);

@@ -64,6 +64,21 @@ void check_inputs(int64_t B, int64_t T, int64_t E, const at::Tensor& lengths, co
   check_lengths(B, T, lengths);
 }
 
+void number_tokens(const int64_t* ids, const int64_t* len, int64_t rows, int64_t T, std::vector<int64_t>& first,
+                   std::vector<int64_t>& uniq, int64_t* slot) {
+  const int64_t NV = static_cast<int64_t>(first.size());
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t t = 0; t < len[b]; ++t) {
+      const int64_t k = ids[b * T + t];
+      if (k < 0 || k >= NV) throw InvalidArgument("lstm: token id " + std::to_string(k) + " is outside the embedding");
+      if (first[k] < 0) {
+        first[k] = static_cast<int64_t>(uniq.size());
+        uniq.push_back(k);
+      }
+      slot[b * T + t] = first[k];
+    }
+}
+
 }  // namespace lstm_internal
 
 namespace {
@@ -211,16 +226,7 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
     std::vector<int64_t> first(V, -1), uniq;
     at::Tensor slot = at::full({B, Tx}, -1, torch::kInt64);
     int64_t* sp = slot.data_ptr<int64_t>();
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < lp[b]; ++t) {
-        const int64_t id = ip[b * Tx + t];
-        if (id < 0 || id >= V) throw InvalidArgument("lstm: token id " + std::to_string(id) + " is outside the embedding");
-        if (first[id] < 0) {
-          first[id] = static_cast<int64_t>(uniq.size());
-          uniq.push_back(id);
-        }
-        sp[b * Tx + t] = first[id];
-      }
+    number_tokens(ip, lp, B, Tx, first, uniq, sp);
     at::Tensor uniq_t = torch::tensor(uniq, torch::kInt64);
     at::Tensor eu = embedding.index_select(0, uniq_t).contiguous();  // [U, E]
     Recurrence r(D, S, B, Tx, H, embedding.options());

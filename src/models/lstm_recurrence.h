@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace lumen::models::lstm_internal {
 
@@ -186,6 +187,13 @@ struct Recurrence {
     return hs.select(1, hs.size(1) - 1).permute({1, 0, 2}).reshape({out.size(0), out.size(2)});
   }
 };
+
+// Numbers the distinct tokens of the real positions of `rows` sequences of `T` ids: slot[b * T
+// + t] (t < len[b]) gets the index in `uniq` of the token at (b, t); `first` [vocabulary size,
+// -1 = unseen] and `uniq` carry over between calls, so that two id sets share one numbering.
+// Throws InvalidArgument for an id outside [0, vocabulary).
+void number_tokens(const int64_t* ids, const int64_t* len, int64_t rows, int64_t T, std::vector<int64_t>& first,
+                   std::vector<int64_t>& uniq, int64_t* slot);
 
 // One length per row, each in [1, T].
 void check_lengths(int64_t B, int64_t T, const at::Tensor& lengths);
