@@ -55,7 +55,7 @@ FaithfulnessResult faithfulness(models::TextClassifier& model, const std::vector
     }
   std::vector<explain::Text> originals(N);
   for (size_t i = 0; i < N; ++i) originals[i] = {ids_a[i], ids_b[i]};
-  const auto p = explain::variant_probabilities(model, originals, variants, targets, o.explain.max_tokens, o.explain.fast);
+  const auto p = explain::variant_probabilities(model, originals, variants, targets, o.explain);
 
   FaithfulnessResult r;
   size_t k = 0;

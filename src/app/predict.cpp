@@ -22,7 +22,8 @@ Json PredictionResult::to_json() const {
   return out;
 }
 
-PredictionResult predict(const models::Run& run, const std::vector<std::string>& texts, int64_t batch_rows) {
+PredictionResult predict(const models::Run& run, const std::vector<std::string>& texts, int64_t batch_rows,
+                         const models::AttentionEdit& edit) {
   if (texts.empty()) throw InvalidArgument("predict: no texts given");
   if (batch_rows < 1) throw InvalidArgument("predict: batch_rows must be >= 1");
   const std::vector<data::Example> examples = examples_from_texts(run, texts, "predict");
@@ -34,11 +35,13 @@ PredictionResult predict(const models::Run& run, const std::vector<std::string>&
   models::TextClassifier model = run.model;
   models::EvalGuard eval(model);
   torch::NoGradGuard no_grad;
+  models::ForwardOptions options;
+  options.edit = edit;
   for (const auto& rows : data::length_sorted_batches(lengths, {/*max_rows=*/batch_rows, /*max_tokens=*/0})) {
     std::vector<const data::Example*> part;
     for (int64_t r : rows) part.push_back(&examples[r]);
     const data::Batch batch = data::make_batch(part, run.vocab, run.model_config.pair);
-    const at::Tensor probs = torch::softmax(model->forward(batch).logits, 1).to(torch::kDouble).contiguous();
+    const at::Tensor probs = torch::softmax(model->forward_training(batch, options).logits, 1).to(torch::kDouble).contiguous();
     for (size_t k = 0; k < rows.size(); ++k) {
       Prediction& p = result.predictions[rows[k]];
       p.text = texts[rows[k]];

@@ -26,7 +26,9 @@ struct PredictionResult {
 
 // Tokenizes `texts` as the run was ("FIRST<TAB>SECOND" for pair models) and predicts them in
 // length-sorted batches (at most `batch_rows` texts each) without autograd. Throws
-// InvalidArgument when `texts` is empty and DataError for a text without tokens.
-PredictionResult predict(const models::Run& run, const std::vector<std::string>& texts, int64_t batch_rows = 64);
+// InvalidArgument when `texts` is empty and DataError for a text without tokens. `edit`: an
+// attention edit passed to every forward pass (explain::make_attention_edit); empty: none.
+PredictionResult predict(const models::Run& run, const std::vector<std::string>& texts, int64_t batch_rows = 64,
+                         const models::AttentionEdit& edit = {});
 
 }  // namespace lumen::app

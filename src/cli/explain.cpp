@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/explain.h"
 #include "cli/common.h"
 #include "cli/explain_options.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/progress.h"
-#include "explain/document.h"
 #include "report/explain_view.h"
 #include "train/train_run.h"
 
@@ -38,38 +38,28 @@ void register_explain(CLI::App& app) {
   cmd->add_option("--out", o->out, "Write the HTML view here");
   cmd->add_option("--json-out", o->json_out, "Write the JSON document here");
   cmd->add_option("--batch-size", o->batch_size, "Instances per batch")->capture_default_str();
-  add_method_flags(cmd, o->m, "attention,rollout,flow,saliency,grad_input,ig,smoothgrad,loo,occlusion,lime,kernel_shap,grad_sam,att_attr");
+  add_method_flags(cmd, o->m, app::ExplainRequest().methods);
   cmd->callback([o] {
     setup_runtime();
     o->m.finish();
     models::Run run = models::load_run(o->run);
-    if (!o->texts.empty() && !o->data.empty()) throw InvalidArgument("explain: give texts or --data, not both");
-    std::vector<data::Example> examples;
-    if (!o->data.empty()) {
-      examples = app::split_examples(run, o->data, o->split, o->limit, "explain");
-    } else {
-      std::vector<std::string> texts = o->texts;
-      if (texts.empty()) {
-        std::string line;
-        while (std::getline(std::cin, line))
-          if (!line.empty()) texts.push_back(line);
-      }
-      if (texts.empty()) throw InvalidArgument("explain: no texts given (arguments, stdin, or --data)");
-      examples = app::examples_from_texts(run, texts, "explain");
+    app::ExplainRequest r;
+    r.texts = o->texts;
+    r.data = o->data;
+    if (r.texts.empty() && r.data.empty()) {
+      std::string line;
+      while (std::getline(std::cin, line))
+        if (!line.empty()) r.texts.push_back(line);
     }
-    explain::DocumentOptions d;
-    d.methods = explain::parse_methods(o->m.methods, run.model);
-    d.explain = o->m.options;
-    d.batch_size = o->batch_size;
-    d.progress = !globals().quiet && !globals().json;
-    for (const auto& e : o->edits) d.edits.push_back(explain::parse_attention_edit(e));
-    if (!o->target.empty()) {
-      const auto it = std::find(run.label_names.begin(), run.label_names.end(), o->target);
-      if (it == run.label_names.end()) throw InvalidArgument("explain: --target '" + o->target + "' is not a label of this run");
-      d.explain.targets.assign(examples.size(), it - run.label_names.begin());
-    }
-    Json doc = explain::explain_document(run.model, examples, run.vocab, run.label_names, d);
-    doc["run"] = run.dir;
+    r.split = o->split;
+    r.limit = o->limit;
+    r.methods = o->m.methods;
+    r.options = o->m.options;
+    r.target = o->target;
+    r.edits = o->edits;
+    r.batch_size = o->batch_size;
+    r.progress = !globals().quiet && !globals().json;
+    const Json doc = app::explain(run, r);
     if (!o->json_out.empty()) write_file_atomic(o->json_out, doc.dump(1) + "\n");
     if (!o->out.empty()) {
       report::write_explain_view(o->out, doc, "Explanations: " + run.dir);

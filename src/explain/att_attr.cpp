@@ -36,14 +36,14 @@ class AttAttr : public Explainer {
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
     const std::vector<int64_t> layers = covered_layers(model, o);
-    const AttentionMaps maps = attention_maps(model, batch);
+    const AttentionMaps maps = attention_maps(model, batch, o.forward());
     const int64_t B = batch.size();
     const at::Tensor tg = targets_tensor(out.targets);
     const auto opts = model->embedding->weight.options();
     models::Encoded enc;
     {
       torch::NoGradGuard no_grad;
-      enc = model->encode(model->embed(batch.ids), batch, {});
+      enc = model->encode(model->embed(batch.ids), batch, o.forward());
     }
     const int64_t row_tokens = batch.ids.size(1) * (maps.layers.empty() ? 1 : batch.ids.size(1));
     const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, row_tokens);
@@ -61,7 +61,7 @@ class AttAttr : public Explainer {
         view[0] = c * B;
         at::Tensor s = scale_rows.view(view).expand(shape).contiguous();
         if (grad) s.requires_grad_(true);
-        models::ForwardOptions fo;
+        models::ForwardOptions fo = o.forward();
         fo.interventions.push_back({models::AttentionIntervention::Mode::kScale, l, s});
         at::Tensor logits;
         if (l < 0) {

@@ -35,7 +35,7 @@ class RawAttention : public Explainer {
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
-    const AttentionMaps maps = attention_maps(model, batch);
+    const AttentionMaps maps = attention_maps(model, batch, o.forward());
     const at::Tensor tm = batch.token_mask.to(torch::kDouble);
     if (o.attention.layer < 0 && maps.pooling.defined()) {
       out.scores = (maps.pooling * tm).contiguous();

@@ -87,7 +87,8 @@ void validate_edits(const std::vector<AttentionEditSpec>& edits, const models::T
   }
 }
 
-models::TextClassifierImpl::AttentionEdit make_attention_edit(const std::vector<AttentionEditSpec>& edits) {
+models::AttentionEdit make_attention_edit(const std::vector<AttentionEditSpec>& edits) {
+  if (edits.empty()) return {};
   return [edits](const at::Tensor& weights, int64_t layer) {
     at::Tensor w = weights;
     for (const auto& e : edits) {
@@ -125,11 +126,5 @@ models::TextClassifierImpl::AttentionEdit make_attention_edit(const std::vector<
   };
 }
 
-ScopedAttentionEdit::ScopedAttentionEdit(models::TextClassifier& model, const std::vector<AttentionEditSpec>& edits)
-    : model_(model), previous_(model->attention_edit()) {
-  validate_edits(edits, model);
-  model_->set_attention_edit(make_attention_edit(edits));
-}
-ScopedAttentionEdit::~ScopedAttentionEdit() { model_->set_attention_edit(previous_); }
 
 }  // namespace lumen::explain

@@ -1,6 +1,6 @@
 // Manual editing of attention weights (survey 3.1.2: see what the model does when attention is
 // changed by hand). Edits name token positions of the first text (0-based, real tokens only)
-// and act in every forward pass of the model while set, after any intervention:
+// and act in every forward pass they are passed to (ForwardOptions::edit), after any intervention:
 //   zero:I        the pooling attention on token I set to 0, the rest renormalised
 //   zero:L:I      in self-attention layer L, every query's weight on token I set to 0 (renormalised)
 //   uniform:pool  the pooling attention uniform over the real tokens
@@ -30,20 +30,8 @@ struct AttentionEditSpec {
 AttentionEditSpec parse_attention_edit(const std::string& s);
 // Checks the edits against the model (layers, heads, attention present); throws InvalidArgument.
 void validate_edits(const std::vector<AttentionEditSpec>& edits, const models::TextClassifier& model);
-// The edit function to set on a model (TextClassifierImpl::set_attention_edit).
-models::TextClassifierImpl::AttentionEdit make_attention_edit(const std::vector<AttentionEditSpec>& edits);
-
-// Sets the edits on the model for the guard's lifetime (the previous edit is restored).
-class ScopedAttentionEdit {
- public:
-  ScopedAttentionEdit(models::TextClassifier& model, const std::vector<AttentionEditSpec>& edits);
-  ~ScopedAttentionEdit();
-  ScopedAttentionEdit(const ScopedAttentionEdit&) = delete;
-  ScopedAttentionEdit& operator=(const ScopedAttentionEdit&) = delete;
-
- private:
-  models::TextClassifier model_;
-  models::TextClassifierImpl::AttentionEdit previous_;
-};
+// The edit as a function for ForwardOptions::edit / ExplainOptions::attention_edit (passed
+// per call; the model holds no edit). Empty `edits`: an empty function.
+models::AttentionEdit make_attention_edit(const std::vector<AttentionEditSpec>& edits);
 
 }  // namespace lumen::explain

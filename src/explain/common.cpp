@@ -27,7 +27,7 @@ std::vector<int64_t> resolve_targets(models::TextClassifier& model, const data::
     return o.targets;
   }
   torch::NoGradGuard no_grad;
-  const at::Tensor pred = model->forward(batch).logits.argmax(1).contiguous();
+  const at::Tensor pred = model->forward(batch, o.forward()).logits.argmax(1).contiguous();
   return std::vector<int64_t>(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
 }
 
@@ -79,10 +79,11 @@ std::vector<std::vector<int64_t>> real_ids(const at::Tensor& ids, const at::Tens
 
 std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Text>& originals,
                                           const std::vector<Variant>& variants, const std::vector<int64_t>& targets,
-                                          int64_t max_tokens, bool reuse) {
+                                          const ExplainOptions& options) {
   perturb::EvaluatorOptions eo;
-  eo.max_tokens = std::max<int64_t>(max_tokens, 1);
-  eo.reuse = reuse;
+  eo.max_tokens = std::max<int64_t>(options.max_tokens, 1);
+  eo.reuse = options.fast;
+  eo.attention_edit = options.attention_edit;
   return perturb::target_probabilities(model, originals, variants, targets, eo);
 }
 
@@ -129,10 +130,11 @@ at::Tensor token_dot(const at::Tensor& x, const at::Tensor& y, const at::Tensor&
   return ((x.to(torch::kDouble) * y.to(torch::kDouble)).sum(2) * token_mask.to(torch::kDouble)).contiguous();
 }
 
-AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch) {
+AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch,
+                             const models::ForwardOptions& options) {
   EvalGuard eval(model);
   torch::NoGradGuard no_grad;
-  models::ModelOutput out = model->forward(batch);
+  models::ModelOutput out = model->forward(batch, options);
   AttentionMaps maps;
   const size_t self_layers = out.pooling_attention.defined() ? out.attentions.size() - 1 : out.attentions.size();
   for (size_t l = 0; l < self_layers; ++l) maps.layers.push_back(out.attentions[l].to(torch::kDouble));
@@ -158,11 +160,11 @@ at::Tensor row_output(const AttentionMaps& maps, int64_t r, int64_t n) {
 }
 
 InputGradients input_gradients(models::TextClassifier& model, const data::Batch& batch,
-                               const std::vector<int64_t>& targets) {
+                               const std::vector<int64_t>& targets, const models::ForwardOptions& options) {
   InputGradients g;
   g.emb_a = model->embed(batch.ids).detach();
   if (batch.pair()) g.emb_b = model->embed(batch.ids_b).detach();
-  g.grads = embedding_gradients(model, batch, g.emb_a, g.emb_b, targets_tensor(targets));
+  g.grads = embedding_gradients(model, batch, g.emb_a, g.emb_b, targets_tensor(targets), options);
   return g;
 }
 

@@ -47,7 +47,7 @@ using perturb::Variant;
 // cores, the originals' BiLSTM states reused when `reuse`. originals[r]: row r's texts.
 std::vector<double> variant_probabilities(models::TextClassifier& model, const std::vector<Text>& originals,
                                           const std::vector<Variant>& variants, const std::vector<int64_t>& targets,
-                                          int64_t max_tokens, bool reuse = true);
+                                          const ExplainOptions& options);
 
 // Row r's texts of `batch` (real tokens).
 std::vector<Text> batch_texts(const data::Batch& batch);
@@ -67,7 +67,8 @@ struct AttentionMaps {
   std::vector<at::Tensor> layers;
   at::Tensor pooling;
 };
-AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch);
+AttentionMaps attention_maps(models::TextClassifier& model, const data::Batch& batch,
+                             const models::ForwardOptions& options = {});
 
 // Row r's self-attention layers over its n non-padding positions ([n, n] each; one head, or the
 // mean over heads for head < 0), and the distribution the output reads at the top: the pooling
@@ -82,6 +83,6 @@ struct InputGradients {
   EmbeddingGradients grads;
 };
 InputGradients input_gradients(models::TextClassifier& model, const data::Batch& batch,
-                               const std::vector<int64_t>& targets);
+                               const std::vector<int64_t>& targets, const models::ForwardOptions& options = {});
 
 }  // namespace lumen::explain

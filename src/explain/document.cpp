@@ -27,10 +27,11 @@ Json matrix(const at::Tensor& m) {
 }
 
 // Predictions of one batch: probabilities [B][C].
-std::vector<std::vector<double>> probabilities(models::TextClassifier& model, const data::Batch& batch) {
+std::vector<std::vector<double>> probabilities(models::TextClassifier& model, const data::Batch& batch,
+                                               const models::ForwardOptions& options = {}) {
   EvalGuard eval(model);
   torch::NoGradGuard no_grad;
-  const at::Tensor p = torch::softmax(model->forward(batch).logits.to(torch::kDouble), 1);
+  const at::Tensor p = torch::softmax(model->forward(batch, options).logits.to(torch::kDouble), 1);
   std::vector<std::vector<double>> out;
   for (int64_t r = 0; r < p.size(0); ++r) out.push_back(to_vector(p[r]));
   return out;
@@ -96,23 +97,25 @@ Json explain_document(models::TextClassifier& model, const std::vector<data::Exa
     if (eo.targets.empty())
       for (const auto& p : probs) eo.targets.push_back(std::max_element(p.begin(), p.end()) - p.begin());
     // Original model, then the edited one.
-    auto run_all = [&](std::vector<std::vector<TokenAttribution>>& out, bool timed) {
+    auto run_all = [&](std::vector<std::vector<TokenAttribution>>& out, const ExplainOptions& options, bool timed) {
       for (size_t m = 0; m < explainers.size(); ++m) {
         const auto t0 = std::chrono::steady_clock::now();
-        out.push_back(split_rows(o.methods[m], explainers[m]->explain(model, batch, eo), batch));
+        out.push_back(split_rows(o.methods[m], explainers[m]->explain(model, batch, options), batch));
         if (timed) seconds[m] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
     };
     std::vector<std::vector<TokenAttribution>> attr, attr_edited;
-    run_all(attr, true);
+    run_all(attr, eo, true);
     std::vector<std::vector<double>> probs_edited;
     std::vector<Json> maps_edited(ptrs.size());
     if (!o.edits.empty()) {
-      ScopedAttentionEdit edit(model, o.edits);
-      probs_edited = probabilities(model, batch);
-      run_all(attr_edited, false);
+      // The edited model: the same methods with the edit passed in every forward pass.
+      ExplainOptions edited = eo;
+      edited.attention_edit = make_attention_edit(o.edits);
+      probs_edited = probabilities(model, batch, edited.forward());
+      run_all(attr_edited, edited, false);
       if (has_attention) {
-        const AttentionMaps maps = attention_maps(model, batch);
+        const AttentionMaps maps = attention_maps(model, batch, edited.forward());
         for (size_t r = 0; r < ptrs.size(); ++r) maps_edited[r] = maps_json(maps, batch, static_cast<int64_t>(r), o);
       }
     }

@@ -29,7 +29,7 @@ class GradInput : public Explainer {
       return out;
     }
     out.targets = resolve_targets(model, batch, o);
-    const auto in = input_gradients(model, batch, out.targets);
+    const auto in = input_gradients(model, batch, out.targets, o.forward());
     out.scores = token_dot(in.grads.grad_a, in.emb_a, batch.token_mask);
     if (batch.pair()) out.scores_b = token_dot(in.grads.grad_b, in.emb_b, batch.token_mask_b);
     return out;

@@ -30,7 +30,7 @@ class GradSam : public Explainer {
     out.targets = resolve_targets(model, batch, o);
     const std::vector<int64_t> layers = covered_layers(model, o);
     torch::AutoGradMode grad_mode(true);
-    models::ForwardOptions fo;
+    models::ForwardOptions fo = o.forward();
     std::vector<at::Tensor> scales;
     const int64_t B = batch.size(), T = batch.ids.size(1), H = model->config().heads;
     for (int64_t l : layers) {

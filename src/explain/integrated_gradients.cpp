@@ -132,7 +132,7 @@ class IntegratedGradients : public Explainer {
         return x0r + alpha * (xr - x0r);
       };
       const auto g = embedding_gradients(model, rep, path(x_a, x0_a), pair ? path(x_b, x0_b) : at::Tensor(),
-                                         tg.repeat({c}));
+                                         tg.repeat({c}), o.forward());
       sum_a += g.grad_a.view({c, B, x_a.size(1), x_a.size(2)}).sum(0);
       if (pair) sum_b += g.grad_b.view({c, B, x_b.size(1), x_b.size(2)}).sum(0);
     }
@@ -140,8 +140,8 @@ class IntegratedGradients : public Explainer {
     if (pair) out.scores_b = token_dot(sum_b / static_cast<double>(o.path.steps), x_b - x0_b, batch.token_mask_b);
     // Completeness: F(x) - F(baseline).
     torch::NoGradGuard no_grad;
-    const at::Tensor fx = target_probability(model->forward_from_embeddings(x_a, batch, {}, x_b).logits, tg);
-    const at::Tensor f0 = target_probability(model->forward_from_embeddings(x0_a, batch, {}, x0_b).logits, tg);
+    const at::Tensor fx = target_probability(model->forward_from_embeddings(x_a, batch, o.forward(), x_b).logits, tg);
+    const at::Tensor f0 = target_probability(model->forward_from_embeddings(x0_a, batch, o.forward(), x0_b).logits, tg);
     fill_details(out, o, fx, f0);
     return out;
   }

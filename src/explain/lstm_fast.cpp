@@ -16,7 +16,7 @@ namespace lumen::explain {
 std::optional<LstmProjection> lstm_projection(models::TextClassifier& model, const ExplainOptions& options) {
   const models::LstmEncoderImpl* lstm = model->fused_lstm();
   if (!options.fast || model->config().pair || lstm == nullptr) return std::nullopt;
-  return LstmProjection{lstm->w_ih.detach(), lstm->w_hh.detach(), (lstm->b_ih + lstm->b_hh).detach()};
+  return LstmProjection{lstm->w_ih.detach(), lstm->w_hh.detach(), (lstm->b_ih + lstm->b_hh).detach(), options.forward()};
 }
 
 at::Tensor token_projections(models::TextClassifier& model, const LstmProjection& p, const at::Tensor& ids) {
@@ -31,7 +31,7 @@ at::Tensor logits_from_projections(models::TextClassifier& model, const LstmProj
                                    const at::Tensor& proj) {
   models::Encoded enc;
   enc.states = models::fused_lstm_projected(proj, batch.lengths, p.w_hh, 2).output;
-  return model->decode(enc, batch, {}).logits;
+  return model->decode(enc, batch, p.forward).logits;
 }
 
 std::vector<int64_t> predicted(const at::Tensor& logits) {

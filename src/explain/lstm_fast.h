@@ -25,6 +25,7 @@ struct LstmProjection {
   at::Tensor w_ih;   // [8H, E]
   at::Tensor w_hh;   // [8H, H]
   at::Tensor bias;   // [8H] = b_ih + b_hh
+  models::ForwardOptions forward;  // the options' forward options (the attention edit)
 };
 
 // The encoder's weights (detached) when `model` is a single-text model with the fused BiLSTM

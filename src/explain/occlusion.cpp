@@ -37,7 +37,7 @@ BatchAttribution window_drops(models::TextClassifier& model, const data::Batch& 
     add(r, a[r], false);
     if (pair) add(r, b[r], true);
   }
-  const auto p = variant_probabilities(model, batch_texts(batch), variants, out.targets, o.max_tokens, o.fast);
+  const auto p = variant_probabilities(model, batch_texts(batch), variants, out.targets, o);
   std::vector<std::vector<double>> sa(B), sb(B);
   size_t k = 0;
   auto collect = [&](int64_t n, double full, std::vector<double>& s) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "models/forward.h"
 
 namespace lumen::explain {
 
@@ -105,6 +106,17 @@ struct ExplainOptions {
   // (autograd through the embeddings, one forward pass per removal), the twin the tests hold
   // them equal to.
   bool fast = true;
+  // A hand edit of attention applied in every forward pass the methods make (the explain
+  // document's edited pass, the explorer's edits; explain/attention_edit.h). Passed with the
+  // call, never set on the model. Not part of to_json(): the explain document records the
+  // edits it was made from.
+  models::AttentionEdit attention_edit;
+  // The forward options every method starts from: the attention edit.
+  models::ForwardOptions forward() const {
+    models::ForwardOptions f;
+    f.edit = attention_edit;
+    return f;
+  }
   // Throws InvalidArgument naming the first field out of range.
   void validate() const;
   // Every field ("targets": the given classes, or "predicted").

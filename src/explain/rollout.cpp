@@ -43,7 +43,7 @@ class Rollout : public Explainer {
     EvalGuard eval(model);
     BatchAttribution out;
     out.targets = resolve_targets(model, batch, o);
-    const AttentionMaps maps = attention_maps(model, batch);
+    const AttentionMaps maps = attention_maps(model, batch, o.forward());
     const int64_t B = batch.size(), T = batch.ids.size(1);
     out.scores = torch::zeros({B, T}, torch::kDouble);
     const at::Tensor lengths = batch.lengths.contiguous();

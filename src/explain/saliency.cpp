@@ -28,7 +28,7 @@ class Saliency : public Explainer {
       return out;
     }
     out.targets = resolve_targets(model, batch, o);
-    const auto g = input_gradients(model, batch, out.targets).grads;
+    const auto g = input_gradients(model, batch, out.targets, o.forward()).grads;
     out.scores = (g.grad_a.to(torch::kDouble).norm(2, 2) * batch.token_mask.to(torch::kDouble)).contiguous();
     if (batch.pair()) out.scores_b = (g.grad_b.to(torch::kDouble).norm(2, 2) * batch.token_mask_b.to(torch::kDouble)).contiguous();
     return out;

@@ -72,7 +72,7 @@ class SmoothGrad : public Explainer {
         return (x.unsqueeze(0) + noise.narrow(0, s0, c)).reshape({c * B, x.size(1), x.size(2)});
       };
       const auto g = embedding_gradients(model, rep, noisy(x_a, noise_a), pair ? noisy(x_b, noise_b) : at::Tensor(),
-                                         tg.repeat({c}));
+                                         tg.repeat({c}), o.forward());
       sum_a += g.grad_a.view({c, B, x_a.size(1), x_a.size(2)}).sum(0);
       if (pair) sum_b += g.grad_b.view({c, B, x_b.size(1), x_b.size(2)}).sum(0);
     }

@@ -66,7 +66,7 @@ BatchAttribution fit_surrogates(models::TextClassifier& model, const data::Batch
       variants.push_back({r, remove_tokens(a[r], off_a, o.removal), pair ? remove_tokens(b[r], off_b, o.removal) : b[r]});
     }
   }
-  const auto p = variant_probabilities(model, batch_texts(batch), variants, out.targets, o.max_tokens, o.fast);
+  const auto p = variant_probabilities(model, batch_texts(batch), variants, out.targets, o);
   std::vector<std::vector<double>> sa(B), sb(B);
   size_t k = 0;
   for (int64_t r = 0; r < B; ++r) {

@@ -72,14 +72,15 @@ ModelOutput TextClassifierImpl::forward(const data::Batch& batch, const ForwardO
   return forward_from_embeddings(embed(batch.ids), batch, options);
 }
 
-ModelOutput TextClassifierImpl::forward_training(const data::Batch& batch) {
+ModelOutput TextClassifierImpl::forward_training(const data::Batch& batch, const ForwardOptions& options) {
   auto* lstm = dynamic_cast<LstmEncoderImpl*>(encoder_.get());
-  if (lstm == nullptr || !lstm->fused() || config_.pair != batch.pair() || DifferentiableMode::on()) return forward(batch);
+  if (lstm == nullptr || !lstm->fused() || config_.pair != batch.pair() || DifferentiableMode::on())
+    return forward(batch, options);
   Encoded enc;
   enc.states = lstm->encode_ids(embedding->weight, batch.ids, batch.lengths).states;
   if (config_.pair)
     enc.query = static_cast<LstmEncoderImpl*>(encoder_b_.get())->encode_ids(embedding->weight, batch.ids_b, batch.lengths_b).final;
-  return decode(enc, batch, {});
+  return decode(enc, batch, options);
 }
 
 ModelOutput TextClassifierImpl::forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,
@@ -99,8 +100,7 @@ Encoded TextClassifierImpl::encode(const at::Tensor& embeddings, const data::Bat
   enc.embeddings = embeddings;
   EncoderOutput eo = [&] {
     TapRecorder::Scope scope("encoder");
-    return edit_ ? encoder_->encode(embeddings, batch.mask, batch.lengths, with_edit(options))
-                 : encoder_->encode(embeddings, batch.mask, batch.lengths, options);
+    return encoder_->encode(embeddings, batch.mask, batch.lengths, options);
   }();
   enc.states = eo.states;
   enc.self_attentions = std::move(eo.attentions);
@@ -141,15 +141,7 @@ at::Tensor TextClassifierImpl::decoder_with(const std::vector<at::Tensor>& p, co
   return z;
 }
 
-ForwardOptions TextClassifierImpl::with_edit(const ForwardOptions& options) const {
-  ForwardOptions o = options;
-  if (!o.edit) o.edit = edit_;
-  return o;
-}
-
-ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& batch, const ForwardOptions& given) {
-  const ForwardOptions edited = edit_ ? with_edit(given) : ForwardOptions();
-  const ForwardOptions& options = edit_ ? edited : given;
+ModelOutput TextClassifierImpl::decode(const Encoded& enc, const data::Batch& batch, const ForwardOptions& options) {
   ModelOutput out;
   out.embeddings = enc.embeddings;
   out.embeddings_b = enc.embeddings_b;

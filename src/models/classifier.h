@@ -40,7 +40,7 @@ class TextClassifierImpl : public torch::nn::Module {
   // The same logits as forward(batch), for training: a fused BiLSTM reads embedding rows itself
   // and computes its input products once per distinct token of the batch. `embeddings` in the
   // result is undefined (explainers use forward_from_embeddings).
-  ModelOutput forward_training(const data::Batch& batch);
+  ModelOutput forward_training(const data::Batch& batch, const ForwardOptions& options = {});
   // embeddings [B, T, E] of the first text (e.g. a leaf for gradients or an interpolation);
   // embeddings_b of the second text for pairs (undefined: embedded from batch.ids_b).
   ModelOutput forward_from_embeddings(const at::Tensor& embeddings, const data::Batch& batch,
@@ -77,12 +77,6 @@ class TextClassifierImpl : public torch::nn::Module {
   at::Tensor second_text_query(const data::Batch& batch);
   bool has_pooling_attention() const { return config_.pooling == "attention"; }
 
-  // A persistent attention edit applied in every forward pass (ForwardOptions::edit) until
-  // cleared with an empty function; the parameters are untouched.
-  using AttentionEdit = std::function<at::Tensor(const at::Tensor&, int64_t)>;
-  void set_attention_edit(AttentionEdit edit) { edit_ = std::move(edit); }
-  const AttentionEdit& attention_edit() const { return edit_; }
-
   // [B, T] ids -> [B, T, E].
   at::Tensor embed(const at::Tensor& ids);
   const ModelConfig& config() const { return config_; }
@@ -103,9 +97,6 @@ class TextClassifierImpl : public torch::nn::Module {
   ModelConfig config_;
   std::shared_ptr<EncoderImpl> encoder_, encoder_b_;
   TokenAttention attention_{nullptr};
-  AttentionEdit edit_;
-  // `options` with the model's persistent edit (when the caller set none).
-  ForwardOptions with_edit(const ForwardOptions& options) const;
   torch::nn::Linear out_{nullptr}, out_p_{nullptr}, out_q_{nullptr};
 };
 TORCH_MODULE(TextClassifier);

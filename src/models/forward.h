@@ -23,6 +23,10 @@ struct AttentionIntervention {
   at::Tensor weights;
 };
 
+// A function applied to attention weights [B, heads, query, key] (or the pooling attention
+// [B, T]) of one layer (-1: the pooling attention), returning the weights to use.
+using AttentionEdit = std::function<at::Tensor(const at::Tensor& weights, int64_t layer)>;
+
 struct ForwardOptions {
   std::vector<AttentionIntervention> interventions;
   // Detach the pooling attention weights: gradients reach the embeddings through the states
@@ -32,9 +36,10 @@ struct ForwardOptions {
   // model never sets it; the padding-invariance test shows it breaks invariance.
   bool ignore_padding_mask = false;
   // Applied to every attention map after the interventions, with the layer as above (-1: the
-  // pooling attention). A persistent edit of attention set on the model (`lumen explain
-  // --set-attention`, TextClassifierImpl::set_attention_edit) arrives here; empty: none.
-  std::function<at::Tensor(const at::Tensor& weights, int64_t layer)> edit;
+  // pooling attention): a hand edit of attention (`lumen explain --set-attention`, the
+  // explorer's edits). Passed per call and never stored on the model, so that concurrent
+  // callers of one model can edit differently; empty: none.
+  AttentionEdit edit;
 };
 
 struct ModelOutput {

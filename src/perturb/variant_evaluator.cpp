@@ -86,6 +86,8 @@ at::Tensor evaluate_variants(models::TextClassifier& model, const std::vector<Te
                             std::to_string(originals.size()) + " originals");
   const models::LstmEncoderImpl* lstm = model->fused_lstm();
   const bool reuse = options.reuse && lstm != nullptr && !originals.empty();
+  models::ForwardOptions fo;
+  fo.edit = options.attention_edit;
   std::vector<int64_t> lengths(n);
   for (int64_t i = 0; i < n; ++i)
     lengths[i] =
@@ -160,9 +162,9 @@ at::Tensor evaluate_variants(models::TextClassifier& model, const std::vector<Te
           }
           enc.query = q.index_select(0, torch::tensor(source, torch::kInt64));
         }
-        probs = softmax_double(model->decode(enc, vb, {}).logits);
+        probs = softmax_double(model->decode(enc, vb, fo).logits);
       } else {
-        probs = softmax_double(model->forward_training(vb).logits);
+        probs = softmax_double(model->forward_training(vb, fo).logits);
       }
       const double* pp = probs.data_ptr<double>();
       for (size_t k = 0; k < group.size(); ++k) std::copy_n(pp + k * C, C, op + group[k] * C);

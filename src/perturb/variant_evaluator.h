@@ -26,6 +26,9 @@ struct EvaluatorOptions {
   int64_t max_tokens = 16384;
   // Reuse the originals' BiLSTM states (fused BiLSTM encoders only).
   bool reuse = true;
+  // A hand edit of attention applied to every variant's forward pass (models/forward.h); not
+  // part of to_json().
+  models::AttentionEdit attention_edit;
   void validate() const;
   Json to_json() const;
 };

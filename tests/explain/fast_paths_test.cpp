@@ -39,13 +39,21 @@ TEST(LstmFastPaths, EqualTheGenericPathsInFloat64) {
     model->to(torch::kDouble);
     const data::Batch batch = batch_of({{4, 5, 6, 7, 8, 5}, {9}, {10, 11, 12}, {13, 4}});
     for (int edited = 0; edited < 2; ++edited) {
-      if (edited)  // a persistent edit: the pooling attention flattened halfway to uniform
-        model->set_attention_edit([](const at::Tensor& w, int64_t) {
-          const at::Tensor m = (w > 0).to(w.scalar_type());
-          return 0.5 * w + 0.5 * m / m.sum(1, true);
-        });
       ExplainOptions o;
       o.path.steps = 7;
+      if (edited) {  // an edit passed with the call: the pooling attention flattened halfway to uniform
+        o.attention_edit = [](const at::Tensor& w, int64_t) {
+          const at::Tensor m = (w > 0).to(w.scalar_type());
+          return 0.5 * w + 0.5 * m / m.sum(1, true);
+        };
+        // The edit reaches both paths: the scores move.
+        ExplainOptions unedited = o;
+        unedited.attention_edit = {};
+        for (const char* m : {"saliency", "loo"})
+          EXPECT_FALSE(torch::allclose(make_explainer(m)->explain(model, batch, o).scores,
+                                       make_explainer(m)->explain(model, batch, unedited).scores))
+              << m;
+      }
       for (const char* m : {"saliency", "grad_input", "loo"}) {
         expect_twins(model, batch, m, o, std::string(m) + " classes " + std::to_string(classes));
         ExplainOptions given = o;
@@ -70,7 +78,6 @@ TEST(LstmFastPaths, EqualTheGenericPathsInFloat64) {
       small.removal = Removal::kPad;
       expect_twins(model, batch, "loo", small, "loo pad in small groups");
     }
-    model->set_attention_edit({});
   }
 }
 
