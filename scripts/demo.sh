@@ -27,5 +27,8 @@ echo
 echo "Try (the models learned this corpus's e-mails; very short phrases are out of its distribution):"
 echo "  $LUMEN predict --run $RUNS/spam-lstm \"Re: [ILUG] sun solaris. On Thu, Aug 22, 2002, fergal moran mentioned: > in a nutshell, solaris is suns own flavour of unix\" \"STOP THE MLM INSANITY Greetings! You are receiving this letter because you have expressed an interest in making money\""
 echo
+echo "Explore both models in the browser (edit attention, compare them side by side; Ctrl-C stops):"
+echo "  $LUMEN serve --run $RUNS/spam-lstm --run $RUNS/spam-average"
+echo
 echo "Report comparing the two encoders (open it in a browser; it works offline):"
 echo "  $(readlink -f "$RUNS/spam-report.html")"

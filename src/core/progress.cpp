@@ -7,6 +7,17 @@
 namespace lumen {
 namespace {
 bool g_quiet = false;
+thread_local ProgressScope* t_scope = nullptr;
+}  // namespace
+
+ProgressScope::ProgressScope(Sink sink, const std::atomic<bool>* cancel)
+    : sink_(std::move(sink)), cancel_(cancel), outer_(t_scope) {
+  t_scope = this;
+}
+ProgressScope::~ProgressScope() { t_scope = outer_; }
+
+void ProgressScope::check_cancelled() {
+  if (t_scope && t_scope->cancel_ && t_scope->cancel_->load()) throw Cancelled("cancelled");
 }
 
 bool Progress::terminal_output() { return !g_quiet && ::isatty(STDERR_FILENO); }
@@ -17,7 +28,9 @@ Progress::Progress(std::string label, int64_t total, bool enabled)
       total_(total),
       enabled_(enabled && terminal_output()),
       start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {}
+      last_draw_(start_) {
+  if (t_scope && t_scope->sink_) t_scope->sink_({label_, 0, total_});
+}
 
 Progress::~Progress() {
   if (enabled_ && !finished_) std::fputc('\n', stderr);
@@ -25,6 +38,10 @@ Progress::~Progress() {
 
 void Progress::advance(int64_t n, const std::string& suffix) {
   done_ += n;
+  if (t_scope) {
+    if (t_scope->sink_) t_scope->sink_({label_, done_, total_});
+    ProgressScope::check_cancelled();
+  }
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (done_ < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;

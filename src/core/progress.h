@@ -1,11 +1,48 @@
 // A progress bar for long work: drawn on stderr when it is a terminal, silent otherwise
-// (pipes, CI logs) or when disabled with --quiet.
+// (pipes, CI logs) or when disabled with --quiet. Under a ProgressScope (a server job) every
+// Progress of the thread also reports to the scope's sink and stops the work with Cancelled
+// when the scope's flag is set.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "core/error.h"
+
 namespace lumen {
+
+// Long work stopped at the caller's request (ProgressScope's flag).
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
+
+struct ProgressReport {
+  std::string label;
+  int64_t done = 0, total = 0;
+};
+
+// For its lifetime on this thread: every Progress created on the thread sends its state to
+// `sink` (at its start and at each advance), and each advance throws Cancelled once `*cancel`
+// is true. Scopes nest (the innermost wins).
+class ProgressScope {
+ public:
+  using Sink = std::function<void(const ProgressReport&)>;
+  ProgressScope(Sink sink, const std::atomic<bool>* cancel);
+  ~ProgressScope();
+  ProgressScope(const ProgressScope&) = delete;
+  ProgressScope& operator=(const ProgressScope&) = delete;
+  // Throws Cancelled when the current scope's flag is set (for loops without a Progress).
+  static void check_cancelled();
+
+ private:
+  friend class Progress;
+  Sink sink_;
+  const std::atomic<bool>* cancel_;
+  ProgressScope* outer_;
+};
 
 class Progress {
  public:

@@ -1,0 +1,286 @@
+// `lumen serve` over loopback (server/http.h, server/api.h): the answers are the CLI's JSON;
+// bad requests get a clear status naming the field; nothing outside the web root is served;
+// concurrent requests with different attention edits answer as sequential ones (no shared
+// model state); a thousand requests leave the resident memory flat.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <thread>
+
+#include "core/json.h"
+#include "core/runtime.h"
+#include "server/http.h"
+#include "support/fixtures.h"
+
+namespace lumen::server {
+namespace {
+
+class Server : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    configure_threads(0);  // as `lumen` runs: LibTorch on one thread, Lumen's kernels on every core
+    dir_ = new test::TempDir();
+    const auto r = test::run_lumen("train -q --data 'synthetic-keywords?n=300&length=12' --out " + dir_->file("kw") +
+                                   " --embed-dim 16 --hidden 8 --epochs 3 --seed 3");
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  void SetUp() override {
+    ServeOptions o;
+    o.runs = {dir_->file("kw")};
+    o.port = 0;
+    o.workers = 2;
+    o.max_body_bytes = 64 * 1024;
+    api_ = std::make_shared<const Api>(open_runs(o), o.limits);
+    http_ = std::make_unique<HttpServer>(api_, o);
+    port_ = http_->bind();
+    thread_ = std::thread([this] { http_->run(); });
+  }
+  void TearDown() override {
+    http_->stop();
+    thread_.join();
+  }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  Json post(const std::string& path, const Json& body, int expect = 200) const {
+    auto c = client();
+    auto res = c.Post(path.c_str(), body.dump(), "application/json");
+    EXPECT_TRUE(res) << path;
+    if (!res) return {};
+    EXPECT_EQ(res->status, expect) << path << " " << res->body;
+    return Json::parse(res->body);
+  }
+
+  static test::TempDir* dir_;
+  std::shared_ptr<const Api> api_;
+  std::unique_ptr<HttpServer> http_;
+  std::thread thread_;
+  int port_ = 0;
+};
+test::TempDir* Server::dir_ = nullptr;
+
+// The document without what legitimately differs between two computations of it.
+Json stable(Json doc) {
+  doc.erase("seconds");
+  doc.erase("run");
+  return doc;
+}
+
+TEST_F(Server, AnswersWithTheCliJson) {
+  const std::string text = "the movie was good and the cast was fine";
+  const Json served = post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "attention,saliency,ig,loo"}});
+  const auto r = test::run_lumen("--json explain --run " + dir_->file("kw") + " --methods attention,saliency,ig,loo '" + text + "'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json cli = Json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(served["run"], "kw");
+  EXPECT_EQ(stable(served).dump(), stable(cli).dump());
+
+  const Json predicted = post("/api/predict", {{"run", "kw"}, {"texts", {text, "bad"}}});
+  const auto p = test::run_lumen("--json predict --run " + dir_->file("kw") + " '" + text + "' bad");
+  ASSERT_EQ(p.code, 0) << p.output;
+  EXPECT_EQ(predicted.dump(), Json::parse(p.output.substr(p.output.find('['))).dump());
+
+  const Json runs = Json::parse(client().Get("/api/runs")->body);
+  ASSERT_EQ(runs["runs"].size(), 1u);
+  EXPECT_EQ(runs["runs"][0]["name"], "kw");
+  EXPECT_TRUE(runs["runs"][0]["attention"]["pooling"].get<bool>());
+  const Json ex = Json::parse(client().Get("/api/runs/kw/examples?split=test&limit=3")->body);
+  EXPECT_EQ(ex["examples"].size(), 3u);
+  EXPECT_GT(ex["total"].get<int64_t>(), 3);
+}
+
+TEST_F(Server, AttentionEditsMoveThePredictionPerRequest) {
+  const std::string text = "the movie was good and the cast was fine";
+  const Json plain = post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "attention"}});
+  const auto w = plain["instances"][0]["attention"]["pooling"].get<std::vector<double>>();
+  const size_t top = std::max_element(w.begin(), w.end()) - w.begin();  // position: <s> is 0
+  const Json edited = post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "attention"},
+                                            {"edits", {"zero:" + std::to_string(top - 1)}}});
+  const auto& inst = edited["instances"][0];
+  EXPECT_EQ(inst["probabilities"], plain["instances"][0]["probabilities"]);
+  EXPECT_NE(inst["edited"]["probabilities"], inst["probabilities"]);
+  EXPECT_EQ(inst["edited"]["attention"]["pooling"][top].get<double>(), 0.0);
+  // An edit is never left behind on the model: the next plain request answers as before.
+  EXPECT_EQ(stable(post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "attention"}})).dump(),
+            stable(plain).dump());
+  // Predict with the edit equals the edited prediction of explain.
+  const Json p = post("/api/predict", {{"run", "kw"}, {"texts", {text}}, {"edits", {"zero:" + std::to_string(top - 1)}}});
+  const auto probs = inst["edited"]["probabilities"].get<std::vector<double>>();
+  const auto labels = edited["labels"].get<std::vector<std::string>>();
+  for (size_t c = 0; c < labels.size(); ++c) EXPECT_NEAR(p[0]["probabilities"][labels[c]].get<double>(), probs[c], 1e-6);
+}
+
+TEST_F(Server, RefusesBadRequestsClearly) {
+  auto c = client();
+  // Oversized body: 413 before any parsing.
+  auto big = c.Post("/api/explain", std::string(100 * 1024, 'x'), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  // Malformed JSON: 400 naming the body.
+  auto bad = c.Post("/api/explain", "{\"run\": \"kw\", \"text\": ", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  Json j = Json::parse(bad->body);
+  EXPECT_EQ(j["field"], "body");
+  EXPECT_NE(j["error"].get<std::string>().find("malformed JSON"), std::string::npos);
+  // Wrong types and values name the field.
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"texts", "not a list"}}, 400)["field"], "texts");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", 3}}, 400)["field"], "text");
+  EXPECT_EQ(post("/api/explain", {{"text", "good"}}, 400)["field"], "run");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"methods", "nope"}}, 400)["field"], "methods");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"edits", {"zero:x"}}}, 400)["field"], "edits");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"steps", 0}}}}, 400)["field"], "options.steps");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"stepz", 1}}}}, 400)["field"], "options.stepz");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"target", "maybe"}}, 400)["field"], "target");
+  // Unknown run: 404 naming it.
+  const Json unknown = post("/api/explain", {{"run", "elsewhere"}, {"text", "good"}}, 404);
+  EXPECT_EQ(unknown["field"], "run");
+  EXPECT_NE(unknown["error"].get<std::string>().find("elsewhere"), std::string::npos);
+  EXPECT_EQ(c.Get("/api/runs/elsewhere")->status, 404);
+  EXPECT_EQ(c.Get("/api/runs/kw/examples?split=nope")->status, 400);
+  EXPECT_EQ(c.Get("/api/runs/kw/examples?limit=lots")->status, 400);
+  EXPECT_EQ(c.Get("/api/explain")->status, 405);
+  EXPECT_EQ(c.Get("/api/nothing")->status, 404);
+}
+
+TEST_F(Server, ServesOnlyTheWebRoot) {
+  auto c = client();
+  auto index = c.Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_NE(index->body.find("<script src=\"/assets/app.js\">"), std::string::npos);
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(c.Get("/assets/app.js")->status, 200);
+  EXPECT_EQ(c.Get("/assets/app.js")->get_header_value("Content-Type").rfind("text/javascript", 0), 0u);
+  for (const char* path : {"/../../../../etc/passwd", "/assets/../../etc/passwd", "/assets/%2e%2e/%2e%2e/etc/passwd",
+                           "/assets/..%2f..%2fetc%2fpasswd", "/..\\..\\etc\\passwd"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_TRUE(r->status == 403 || r->status == 400 || r->status == 404) << path << " " << r->status;
+    EXPECT_EQ(r->body.find("root:"), std::string::npos) << path;
+  }
+  EXPECT_EQ(c.Get("/assets/%2e%2e/%2e%2e/etc/passwd")->status, 403);
+  EXPECT_EQ(c.Get("/etc/passwd")->status, 404);
+}
+
+TEST_F(Server, TokensWithMarkupComeBackAsJsonText) {
+  const std::string text = "<script>alert(1)</script> <img src=x onerror=alert(2)> good";
+  auto c = client();
+  auto res = c.Post("/api/explain", Json{{"run", "kw"}, {"text", text}, {"methods", "attention"}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+  const Json doc = Json::parse(res->body);
+  std::string joined;
+  for (const auto& t : doc["instances"][0]["tokens"]) joined += t.get<std::string>();
+  EXPECT_NE(joined.find("script"), std::string::npos);
+  EXPECT_NE(joined.find("<"), std::string::npos);  // kept as text; the page writes it with textContent
+}
+
+TEST_F(Server, ConcurrentEditedRequestsAnswerAsSequentialOnes) {
+  const std::string text = "good acting but a boring and long plot with a fine end";
+  std::vector<Json> requests;
+  for (int i = 0; i < 8; ++i) {
+    Json r = {{"run", "kw"}, {"text", text}, {"methods", "attention,saliency,loo,ig"}};
+    if (i % 4 == 1) r["edits"] = {"zero:" + std::to_string(i)};
+    if (i % 4 == 2) r["edits"] = {"uniform:pool"};
+    if (i % 4 == 3) r["edits"] = {"pin:0,0,1"};
+    requests.push_back(r);
+  }
+  std::vector<std::string> sequential;
+  for (const auto& r : requests) sequential.push_back(stable(post("/api/explain", r)).dump());
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::string> concurrent(requests.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < requests.size(); ++i)
+      threads.emplace_back([&, i] { concurrent[i] = stable(post("/api/explain", requests[i])).dump(); });
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(concurrent[i], sequential[i]) << "request " << i;
+  }
+}
+
+TEST_F(Server, JobsReportProgressFinishAndCancel) {
+  auto c = client();
+  // A short job runs to the end: the split's first examples explained, as the CLI does.
+  const Json submitted = post("/api/jobs", {{"kind", "explain"}, {"run", "kw"}, {"split", "test"}, {"limit", 5},
+                                            {"methods", "attention,loo"}}, 202);
+  const std::string url = submitted["url"];
+  Json st;
+  for (int i = 0; i < 600; ++i) {
+    st = Json::parse(c.Get(url.c_str())->body);
+    if (st["state"] != "queued" && st["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(st["state"], "done") << st.dump();
+  EXPECT_EQ(st["progress"]["done"], 5);
+  EXPECT_EQ(st["progress"]["total"], 5);
+  ASSERT_EQ(st["result"]["instances"].size(), 5u);
+  const auto r = test::run_lumen("--json explain --run " + dir_->file("kw") + " --data run --split test --limit 5 --methods attention,loo");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json cli = Json::parse(r.output.substr(r.output.find('{')));
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(st["result"]["instances"][i]["tokens"], cli["instances"][i]["tokens"]);
+    EXPECT_EQ(st["result"]["instances"][i]["prediction"], cli["instances"][i]["prediction"]);
+  }
+  // A long job is cancelled while it runs.
+  const Json longer = post("/api/jobs", {{"kind", "explain"}, {"run", "kw"}, {"split", "train"}, {"limit", 100000},
+                                         {"methods", "ig,loo,lime"}}, 202);
+  const std::string lurl = longer["url"];
+  for (int i = 0; i < 600; ++i) {
+    st = Json::parse(c.Get(lurl.c_str())->body);
+    if (st["state"] == "running" && st["progress"]["done"].get<int64_t>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(st["state"], "running") << st.dump();
+  EXPECT_GT(st["progress"]["total"].get<int64_t>(), st["progress"]["done"].get<int64_t>());
+  auto del = c.Delete(lurl.c_str());
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  for (int i = 0; i < 600; ++i) {
+    st = Json::parse(c.Get(lurl.c_str())->body);
+    if (st["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(st["state"], "cancelled") << st.dump();
+  EXPECT_FALSE(st.contains("result"));
+  // Finished jobs cannot be cancelled; unknown ones are 404; a bad kind names the field.
+  EXPECT_EQ(c.Delete(url.c_str())->status, 409);
+  EXPECT_EQ(c.Get("/api/jobs/job-999")->status, 404);
+  EXPECT_EQ(post("/api/jobs", {{"kind", "train"}, {"run", "kw"}}, 400)["field"], "kind");
+  EXPECT_EQ(Json::parse(c.Get("/api/jobs")->body)["jobs"].size(), 2u);
+}
+
+int64_t resident_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {
+  auto c = client();
+  const std::string body = Json{{"run", "kw"}, {"text", "a fine and good film"}, {"methods", "attention,saliency"},
+                                {"edits", {"zero:1"}}}.dump();
+  auto once = [&] {
+    auto r = c.Post("/api/explain", body, "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+  };
+  for (int i = 0; i < 100; ++i) once();  // warm: allocator pools, the threads' first use
+  const int64_t before = resident_kib();
+  for (int i = 0; i < 1000; ++i) once();
+  const int64_t after = resident_kib();
+  ASSERT_GT(before, 0);
+  EXPECT_LE(after, before * 105 / 100) << "RSS " << before << " KiB -> " << after << " KiB";
+}
+
+}  // namespace
+}  // namespace lumen::server

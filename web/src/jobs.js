@@ -1,0 +1,76 @@
+// Long work in the background: a split's explanations as a server job, its progress polled,
+// cancellable; the finished instances listed (click one to open it).
+import { api } from './api.js';
+import { $, el, clear, fmt } from './dom.js';
+
+let current = null;
+
+function showState(st) {
+  const p = $('#job-progress');
+  p.hidden = false;
+  p.max = Math.max(1, st.progress.total);
+  p.value = st.progress.done;
+  $('#job-state').textContent = `${st.state}: ${st.progress.done}/${st.progress.total} (${st.seconds.toFixed(1)} s)${st.error ? ' ' + st.error : ''}`;
+  $('#job-state').dataset.state = st.state;
+  $('#job-cancel').hidden = !(st.state === 'queued' || st.state === 'running');
+}
+
+function showResult(doc, onOpen) {
+  const table = $('#job-results');
+  const body = clear(table.querySelector('tbody'));
+  doc.instances.forEach((inst, i) => {
+    const first = doc.methods[0] && inst.attributions[doc.methods[0].name];
+    let top = '';
+    if (first) {
+      top = first.scores.map((s, k) => [s, k]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, k]) => inst.tokens[k]).join(' ');
+    }
+    const p = inst.probabilities[doc.labels.indexOf(inst.prediction)];
+    const tr = el('tr', { class: inst.label && inst.label !== inst.prediction ? 'wrong' : '' },
+      el('td', { text: String(i) }), el('td', { text: inst.label || '' }), el('td', { text: inst.prediction }),
+      el('td', { text: fmt(p) }), el('td', { text: top }));
+    tr.addEventListener('click', () => onOpen(inst.tokens.join(' '), (inst.tokens_b || []).join(' ')));
+    body.append(tr);
+  });
+  table.hidden = false;
+}
+
+export function bindJobs(getRequest, onOpen) {
+  $('#job-start').addEventListener('click', async () => {
+    try {
+      const st = await api.submitJob(getRequest(Number($('#job-limit').value) || 100));
+      current = st.id;
+      showState(st);
+      poll(st.id, onOpen);
+    } catch (e) {
+      $('#job-state').textContent = `job: ${e.message}`;
+    }
+  });
+  $('#job-cancel').addEventListener('click', async () => {
+    if (!current) return;
+    try {
+      showState(await api.cancelJob(current));
+    } catch (e) {
+      $('#job-state').textContent = `cancel: ${e.message}`;
+    }
+  });
+}
+
+async function poll(id, onOpen) {
+  for (;;) {
+    if (id !== current) return;
+    let st;
+    try {
+      st = await api.job(id);
+    } catch (e) {
+      $('#job-state').textContent = `job: ${e.message}`;
+      return;
+    }
+    showState(st);
+    if (st.state === 'done') {
+      showResult(st.result, onOpen);
+      return;
+    }
+    if (st.state === 'failed' || st.state === 'cancelled') return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
