@@ -96,4 +96,12 @@ BENCHMARK(BM_Lstm_LibTorchModule)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN, after OpenBLAS's kernels are chosen as `lumen` chooses them.
+int main(int argc, char** argv) {
+  lumen::select_blas_kernels(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -20,6 +20,7 @@
 #include "server/http.h"
 
 int main(int argc, char** argv) {
+  lumen::select_blas_kernels(argv);
   using namespace lumen;
   CLI::App app("Loopback load test of lumen serve");
   std::string run, methods, text = "the film was good and the cast was fine but the plot was long and the end was a bit weak "
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
       c.set_read_timeout(120, 0);
       std::vector<double> mine;
       while (std::chrono::steady_clock::now() < end) {

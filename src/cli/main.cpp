@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "core/runtime.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
+  lumen::select_blas_kernels(argv);  // may re-execute with OpenBLAS's right kernels
   using namespace lumen::cli;
   CLI::App app{"lumen: explain NLP classifiers and test whether the explanations can be trusted"};
   app.require_subcommand(1);

@@ -5,6 +5,9 @@
 #include <malloc.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdlib>
 
 #include "core/parallel.h"
@@ -60,6 +63,46 @@ void configure_threads(int n) {
   at::set_num_threads(torch_threads);
   set_blas_threads(threads_for_blas);
 }
+std::string blas_core() {
+  using NameFn = char* (*)();
+  auto fn = reinterpret_cast<NameFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return fn ? std::string(fn()) : std::string();
+}
+
+void select_blas_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("LUMEN_BLAS_REEXEC") || std::getenv("LUMEN_BLAS_KEEP")) return;
+  std::string core = blas_core();
+  for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (core != "prescott") return;
+  const char* better = nullptr;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    better = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    better = "Haswell";
+  if (better == nullptr) return;
+  setenv("OPENBLAS_CORETYPE", better, 1);
+  // OpenBLAS (DYNAMIC_ARCH) exports the table switch it runs at load: before any work, quit
+  // and init choose again, now from OPENBLAS_CORETYPE. Re-executing is the fallback.
+  using VoidFn = void (*)();
+  auto quit = reinterpret_cast<VoidFn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<VoidFn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  if (quit && init) {
+    quit();
+    init();
+    std::string now = blas_core();
+    for (char& c : now) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string want = better;
+    for (char& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (now == want) return;
+  }
+  setenv("LUMEN_BLAS_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);
+  // exec failed (no /proc): carry on with OpenBLAS's choice.
+  unsetenv("OPENBLAS_CORETYPE");
+}
+
 std::string blas_warning() {
   const BlasInfo info = blas_info();
   if (info.openblas) return "";

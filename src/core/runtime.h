@@ -41,6 +41,20 @@ class ScopedBlasThreads {
   int previous_;
 };
 
+// OpenBLAS picks its kernels for this CPU once, when it is loaded (before main), from the CPU's
+// model number. Debian's OpenBLAS 0.3.21 does not know the model these machines report
+// ("Intel Xeon Processor" with AVX-512) and falls back to its generic Prescott kernels: a
+// single-core SGEMM of 1024^3 runs at 19.5 GFLOP/s instead of 133 with the SkylakeX kernels
+// (measured here). Call this first in main(), before any BLAS work: when OPENBLAS_CORETYPE is
+// unset and OpenBLAS chose Prescott on a CPU with AVX-512 (F, BW, DQ, VL) or AVX2 + FMA, it
+// sets OPENBLAS_CORETYPE=SkylakeX (or Haswell) and has OpenBLAS choose again in this process
+// (its exported gotoblas_dynamic_quit / _init); where that is not possible it re-executes the
+// program once with the variable set (LUMEN_BLAS_REEXEC guards against loops). Otherwise it
+// returns at once. LUMEN_BLAS_KEEP=1 keeps OpenBLAS's own choice. The kernel in use: blas_core().
+void select_blas_kernels(char** argv);
+// OpenBLAS's kernel name ("SkylakeX", "Prescott", ...); "" when OpenBLAS is not loaded.
+std::string blas_core();
+
 // The warning `lumen` prints when the reference BLAS is in use, or "" when OpenBLAS is.
 std::string blas_warning();
 

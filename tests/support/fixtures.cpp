@@ -8,8 +8,24 @@
 
 #include "core/build_config.h"
 #include "core/rng.h"
+#include "core/runtime.h"
 
 namespace lumen::test {
+namespace {
+// The tests run on the OpenBLAS kernels `lumen` runs on (core/runtime.h: select_blas_kernels),
+// so that in-process results and the CLI's agree to the bit. Runs before gtest's main.
+const bool kBlasKernels = [] {
+  static std::vector<std::string> args;
+  std::ifstream f("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(f, arg, '\0')) args.push_back(arg);
+  static std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (!args.empty()) select_blas_kernels(argv.data());
+  return true;
+}();
+}  // namespace
 
 models::ModelConfig tiny_config(const std::string& encoder, const std::string& attention, bool pair, int64_t num_classes) {
   models::ModelConfig c;
