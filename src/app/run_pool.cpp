@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include <filesystem>
+#include <fstream>
+
 #include "app/inputs.h"
 #include "core/error.h"
 #include "explain/explainer.h"
@@ -62,6 +65,53 @@ std::shared_ptr<const std::vector<data::Example>> RunPool::examples(const std::s
   auto ex = std::make_shared<const std::vector<data::Example>>(split_examples(info(), "run", key, 0, "examples"));
   splits_[key] = ex;
   return ex;
+}
+
+namespace {
+std::string token_key(const std::vector<std::string>& tokens) {
+  std::string k;
+  for (const auto& t : tokens) k += t + '\x1f';
+  return k;
+}
+}  // namespace
+
+std::shared_ptr<const RunPool::Analysis> RunPool::analysis() {
+  std::lock_guard<std::mutex> lock(data_mutex_);
+  if (analysis_) return analysis_;
+  auto a = std::make_shared<Analysis>();
+  const std::filesystem::path dir = std::filesystem::path(info().dir) / "analysis";
+  std::ifstream records(dir / "records.jsonl"), summary(dir / "summary.json");
+  if (records && summary) {
+    try {
+      a->summary = Json::parse(summary);
+      a->split = a->summary.value("split", "");
+      std::string line;
+      while (std::getline(records, line)) {
+        if (line.empty()) continue;
+        Json r = Json::parse(line);
+        a->records.emplace(token_key(r.at("tokens").get<std::vector<std::string>>()), std::move(r));
+      }
+      a->available = true;
+    } catch (const std::exception& e) {
+      throw DataError("analysis: " + (dir / "records.jsonl").string() + " cannot be read: " + e.what());
+    }
+  }
+  analysis_ = a;
+  return analysis_;
+}
+
+Json find_analysis(RunPool& pool, const std::string& text) {
+  const auto a = pool.analysis();
+  if (!a->available)
+    return {{"found", false}, {"available", false},
+            {"hint", "this run has no analysis: run `lumen analyze --run " + pool.info().dir + "`"}};
+  const auto examples = examples_from_texts(pool.info(), {text}, "analysis");
+  const auto it = a->records.find(token_key(examples.front().tokens));
+  if (it == a->records.end())
+    return {{"found", false}, {"available", true}, {"split", a->split},
+            {"hint", "no analysed instance has these tokens: pick an example of the " + a->split + " split"}};
+  return {{"found", true}, {"available", true}, {"split", a->split}, {"record", it->second},
+          {"overall", a->summary.value("overall", Json::object())}};
 }
 
 namespace {

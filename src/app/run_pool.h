@@ -52,6 +52,17 @@ class RunPool {
   // Throws InvalidArgument for an unknown split name and DataError when the data can't be read.
   std::shared_ptr<const std::vector<data::Example>> examples(const std::string& split);
 
+  // The run's `lumen analyze` results (DIR/analysis/records.jsonl and summary.json), loaded
+  // once; `available` false when the run has not been analysed. Records are found by their
+  // tokens (the first text's).
+  struct Analysis {
+    bool available = false;
+    std::string split;
+    Json summary;
+    std::map<std::string, Json> records;  // tokens joined by '\x1f' -> record
+  };
+  std::shared_ptr<const Analysis> analysis();
+
  private:
   std::string name_;
   std::vector<std::unique_ptr<models::Run>> replicas_;
@@ -60,7 +71,13 @@ class RunPool {
   std::condition_variable released_;
   std::mutex data_mutex_;
   std::map<std::string, std::shared_ptr<const std::vector<data::Example>>> splits_;
+  std::shared_ptr<const Analysis> analysis_;
 };
+
+// The analysis record of `text` (typed as for predict; tokenized as the run was): {"found",
+// "available", "split", "record" (InstanceRecord's JSON) and "overall" (the summary's) when
+// found, "hint" otherwise}.
+Json find_analysis(RunPool& pool, const std::string& text);
 
 // Examples of `pool`'s split whose text (or second text) contains `query` (case-insensitive;
 // empty: every example), from `offset`, at most `limit`: {"split", "total", "matched",

@@ -84,7 +84,7 @@ std::vector<std::string> request_texts(const Json& j, const ApiLimits& limits, b
     }
     texts.push_back(t);
   }
-  const char* field = j.contains("text") ? "text" : "texts";
+  const char* field = j.contains("texts") ? "texts" : "text";
   if (texts.empty()) throw RequestError(400, field, "missing field 'text' (or a non-empty 'texts')");
   if (static_cast<int64_t>(texts.size()) > limits.max_texts)
     throw RequestError(400, field, "at most " + std::to_string(limits.max_texts) + " texts per request");
@@ -249,6 +249,13 @@ ApiResponse Api::predict(const Json& j) const {
   return out;
 }
 
+ApiResponse Api::analysis(const Json& j) const {
+  app::RunPool& pool = run(string_field(j, "run", true));
+  std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
+  if (texts.size() != 1) throw RequestError(400, "texts", "an analysis request takes one text");
+  return {200, app::find_analysis(pool, texts.front())};
+}
+
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
   if (kind != "explain") throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain)");
@@ -331,6 +338,10 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     if (parts.size() == 1 && parts[0] == "explain") {
       want("POST");
       return explain(parse_body(body));
+    }
+    if (parts.size() == 1 && parts[0] == "analysis") {
+      want("POST");
+      return analysis(parse_body(body));
     }
     if (parts.size() == 1 && parts[0] == "jobs") {
       if (method == "POST") return submit_job(parse_body(body));

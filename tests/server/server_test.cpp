@@ -257,6 +257,33 @@ TEST_F(Server, JobsReportProgressFinishAndCancel) {
   EXPECT_EQ(Json::parse(c.Get("/api/jobs")->body)["jobs"].size(), 2u);
 }
 
+TEST_F(Server, FindsTheInstancesAnalysisRecord) {
+  const std::string text = "the movie was good";
+  Json a = post("/api/analysis", {{"run", "kw"}, {"text", text}});
+  EXPECT_FALSE(a["found"].get<bool>());
+  EXPECT_FALSE(a["available"].get<bool>());  // not analysed yet
+  const auto r = test::run_lumen("-q analyze --run " + dir_->file("kw") + " --limit 5");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // A fresh server (the analysis is read once per run pool) finds the analysed test examples.
+  TearDown();
+  SetUp();
+  std::ifstream f(dir_->file("kw") + "/analysis/records.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(f, line));
+  const Json record = Json::parse(line);
+  std::string tokens;
+  for (const auto& t : record["tokens"]) tokens += (tokens.empty() ? "" : " ") + t.get<std::string>();
+  a = post("/api/analysis", {{"run", "kw"}, {"text", tokens}});
+  ASSERT_TRUE(a["found"].get<bool>()) << a.dump();
+  EXPECT_EQ(a["record"], record);
+  EXPECT_EQ(a["split"], "test");
+  EXPECT_TRUE(a["overall"].contains("kendall"));
+  a = post("/api/analysis", {{"run", "kw"}, {"text", text}});
+  EXPECT_FALSE(a["found"].get<bool>());
+  EXPECT_TRUE(a["available"].get<bool>());
+  EXPECT_EQ(post("/api/analysis", {{"run", "kw"}}, 400)["field"], "text");
+}
+
 int64_t resident_kib() {
   std::ifstream f("/proc/self/status");
   std::string line;

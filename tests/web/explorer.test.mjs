@@ -36,6 +36,10 @@ function train(name, extra) {
   if (r.status !== 0) throw new Error(`train ${name} failed: ${r.stdout}${r.stderr}`);
 }
 train('kw', ['--hidden', '8']);
+{
+  const r = spawnSync(lumen, ['-q', 'analyze', '--run', path.join(work, 'kw'), '--limit', '20'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`analyze failed: ${r.stdout}${r.stderr}`);
+}
 train('tf', ['--encoder', 'transformer', '--layers', '2', '--heads', '2', '--model-dim', '16', '--ff-dim', '32']);
 
 const server = spawn(lumen, ['serve', '--run', path.join(work, 'kw'), '--run', path.join(work, 'tf'), '--port', '0', '--workers', '2'],
@@ -86,6 +90,13 @@ try {
   check((await page.$$('#examples li')).length > 0, 'the run\'s examples are listed');
   await shot(page, '01-loaded');
 
+  // The first test example was analysed: its taus and adversarial attention are shown.
+  await page.click('#tabs button[data-view="analysis"]');
+  const taus = await page.$$('#analysis-taus tr[data-tau]');
+  check(taus.length === 3 && (await page.$$('#adversarial-bars rect')).length > 2, `the instance's analysis: ${taus.length} taus and the adversarial attention`);
+  await shot(page, '01-analysis');
+  await page.click('#tabs button[data-view="heatmaps"]');
+
   // 2. A typed text.
   await page.fill('#text', 'the film was good and the plot was fine but the end was bad');
   await page.click('#explain');
@@ -126,7 +137,7 @@ try {
   await shot(page, '04-dragged');
 
   // 5. Every view opens; exports.
-  for (const v of ['grid', 'graph', 'matrix', 'json', 'heatmaps']) {
+  for (const v of ['grid', 'graph', 'matrix', 'analysis', 'json', 'heatmaps']) {
     await page.click(`#tabs button[data-view="${v}"]`);
     check(await page.isVisible(`#view-${v}`), `view ${v} opens`);
     await shot(page, `05-view-${v}`);

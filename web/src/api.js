@@ -25,6 +25,7 @@ export const api = {
     call('GET', `/api/runs/${encodeURIComponent(run)}/examples?split=${encodeURIComponent(split)}&q=${encodeURIComponent(q)}&limit=${limit}`),
   explain: (body) => call('POST', '/api/explain', body),
   predict: (body) => call('POST', '/api/predict', body),
+  analysis: (body) => call('POST', '/api/analysis', body),
   submitJob: (body) => call('POST', '/api/jobs', body),
   job: (id) => call('GET', `/api/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id) => call('DELETE', `/api/jobs/${encodeURIComponent(id)}`),

@@ -6,10 +6,12 @@ import { $, el, clear, fmt, download } from './dom.js';
 import { Heatmap, heatmapSvg, heatmapPng } from './heatmap.js';
 import { renderGrid, renderGraph, renderMatrices, graphSvg } from './attention.js';
 import { bindJobs } from './jobs.js';
+import { renderAnalysis } from './analysis.js';
 
 const state = { run: '', compare: '', text: '', text_b: '', edits: [], view: 'heatmaps', selected: { layer: 0, head: -1 }, methods: 'fast', original: false };
 let runs = [];
 let docs = {};          // run name -> explain document of the current text
+let analysisAnswer = null;  // the main run's analysis record of the current text
 let heatmaps = [];
 let pending = 0;
 
@@ -73,8 +75,11 @@ async function explain() {
     const next = {};
     next[state.run] = await api.explain(requestBody(state.run, true));
     if (state.compare && state.compare !== state.run) next[state.compare] = await api.explain(requestBody(state.compare, false));
+    const ab = requestBody(state.run, false);
+    const analysisNext = await api.analysis({ run: ab.run, text: ab.text, text_b: ab.text_b });
     if (ticket !== pending) return;  // a newer request superseded this one
     docs = next;
+    analysisAnswer = analysisNext;
     const t1 = performance.now();
     render();
     const t2 = performance.now();
@@ -196,6 +201,7 @@ function renderViews() {
     (l, h) => { state.edits.push(`uniform:${l}:${h}`); explain(); });
   renderGraph($('#view-graph'), v.inst, v.att, state.selected, pair);
   renderMatrices($('#view-matrix'), v.att);
+  renderAnalysis($('#view-analysis'), analysisAnswer);
   $('#json').textContent = JSON.stringify(main, null, 1).slice(0, 200000);
 }
 
@@ -249,6 +255,10 @@ function currentSvg() {
   const edited = state.edits.length > 0 && !state.original;
   const v = instanceView(main, edited);
   if (state.view === 'graph') return graphSvg(v.inst, v.att, state.selected, runInfo(state.run).pair);
+  if (state.view === 'analysis') {
+    const svg = document.querySelector('#adversarial-bars');
+    if (svg) return new XMLSerializer().serializeToString(svg);
+  }
   if (state.view === 'grid' || state.view === 'matrix') {
     const canvases = [...document.querySelectorAll(`#view-${state.view} canvas`)];
     if (!canvases.length) return null;
