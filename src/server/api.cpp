@@ -118,6 +118,18 @@ const std::vector<std::string>& fast_methods() {
   return m;
 }
 
+// options.NAME, a string parsed by `parse` (which throws InvalidArgument for an unknown name).
+template <typename Parse>
+auto named_option(const Json& o, const char* name, Parse parse) {
+  const std::string field = std::string("options.") + name;
+  if (!o[name].is_string()) throw RequestError(400, field, "field '" + field + "' must be a string");
+  try {
+    return parse(o[name].get<std::string>());
+  } catch (const InvalidArgument& e) {
+    throw RequestError(400, field, e.what());
+  }
+}
+
 // The explain request of a JSON body: typed texts, or (`split`) examples of the run's data.
 app::ExplainRequest explain_request(const Json& j, app::RunPool& pool, const ApiLimits& limits_, bool split) {
   const models::Run& info = pool.info();
@@ -175,20 +187,8 @@ app::ExplainRequest explain_request(const Json& j, app::RunPool& pool, const Api
     eo.attention.layer = int_field(o, "layer", "options.layer", eo.attention.layer, -1, 1 << 20);
     eo.attention.head = int_field(o, "head", "options.head", eo.attention.head, -1, 1 << 20);
     eo.occlusion.ngram = int_field(o, "ngram", "options.ngram", eo.occlusion.ngram, 1, 1 << 20);
-    try {
-      if (o.contains("removal")) eo.removal = explain::parse_removal(string_field(o, "removal", true));
-    } catch (const RequestError& e) {
-      throw RequestError(400, "options.removal", "field 'options.removal' must be a string");
-    } catch (const InvalidArgument& e) {
-      throw RequestError(400, "options.removal", e.what());
-    }
-    try {
-      if (o.contains("baseline")) eo.path.baseline = explain::parse_baseline(string_field(o, "baseline", true));
-    } catch (const RequestError& e) {
-      throw RequestError(400, "options.baseline", "field 'options.baseline' must be a string");
-    } catch (const InvalidArgument& e) {
-      throw RequestError(400, "options.baseline", e.what());
-    }
+    if (o.contains("removal")) eo.removal = named_option(o, "removal", explain::parse_removal);
+    if (o.contains("baseline")) eo.path.baseline = named_option(o, "baseline", explain::parse_baseline);
     try {
       eo.validate();
     } catch (const InvalidArgument& e) {
@@ -222,14 +222,14 @@ Api::Api(std::vector<std::shared_ptr<app::RunPool>> runs, ApiLimits limits)
     if (!names.insert(r->name()).second) throw InvalidArgument("serve: two runs are named '" + r->name() + "'");
 }
 
-app::RunPool& Api::run(const std::string& name) const {
+std::shared_ptr<app::RunPool> Api::run(const std::string& name) const {
   for (const auto& r : runs_)
-    if (r->name() == name) return *r;
+    if (r->name() == name) return r;
   throw RequestError(404, "run", "no run named '" + name + "' is served");
 }
 
 ApiResponse Api::explain(const Json& j) const {
-  app::RunPool& pool = run(string_field(j, "run", true));
+  app::RunPool& pool = *run(string_field(j, "run", true));
   const app::ExplainRequest r = explain_request(j, pool, limits_, false);
   const app::RunPool::Lease lease = pool.acquire();
   ApiResponse out;
@@ -239,7 +239,7 @@ ApiResponse Api::explain(const Json& j) const {
 }
 
 ApiResponse Api::predict(const Json& j) const {
-  app::RunPool& pool = run(string_field(j, "run", true));
+  app::RunPool& pool = *run(string_field(j, "run", true));
   const std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
   std::vector<explain::AttentionEditSpec> specs;
   request_edits(j, pool.info().model, limits_, &specs);
@@ -250,7 +250,7 @@ ApiResponse Api::predict(const Json& j) const {
 }
 
 ApiResponse Api::analysis(const Json& j) const {
-  app::RunPool& pool = run(string_field(j, "run", true));
+  app::RunPool& pool = *run(string_field(j, "run", true));
   std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
   if (texts.size() != 1) throw RequestError(400, "texts", "an analysis request takes one text");
   return {200, app::find_analysis(pool, texts.front())};
@@ -259,11 +259,7 @@ ApiResponse Api::analysis(const Json& j) const {
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
   if (kind != "explain") throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain)");
-  std::shared_ptr<app::RunPool> pool;
-  const std::string name = string_field(j, "run", true);
-  for (const auto& r : runs_)
-    if (r->name() == name) pool = r;
-  if (!pool) throw RequestError(404, "run", "no run named '" + name + "' is served");
+  const std::shared_ptr<app::RunPool> pool = run(string_field(j, "run", true));
   const app::ExplainRequest r = explain_request(j, *pool, limits_, true);
   const std::string id = jobs_->submit(kind, j, [pool, r] {
     const app::RunPool::Lease lease = pool->acquire();
@@ -319,11 +315,11 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     }
     if (parts.size() == 2 && parts[0] == "runs") {
       want("GET");
-      return {200, run(parts[1]).summary()};
+      return {200, run(parts[1])->summary()};
     }
     if (parts.size() == 3 && parts[0] == "runs" && parts[2] == "examples") {
       want("GET");
-      app::RunPool& pool = run(parts[1]);
+      app::RunPool& pool = *run(parts[1]);
       const std::string split = param("split", "test");
       try {
         data::parse_split(split);

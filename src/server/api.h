@@ -48,7 +48,8 @@ class Api {
   std::vector<std::shared_ptr<app::RunPool>> runs_;
   ApiLimits limits_;
   std::shared_ptr<JobQueue> jobs_;
-  app::RunPool& run(const std::string& name) const;
+  // The served run named `name`; a 404 request error otherwise.
+  std::shared_ptr<app::RunPool> run(const std::string& name) const;
   ApiResponse explain(const Json& request) const;
   ApiResponse predict(const Json& request) const;
   ApiResponse submit_job(const Json& request) const;

@@ -138,6 +138,8 @@ TEST_F(Server, RefusesBadRequestsClearly) {
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"steps", 0}}}}, 400)["field"], "options.steps");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"stepz", 1}}}}, 400)["field"], "options.stepz");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"target", "maybe"}}, 400)["field"], "target");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"removal", "nope"}}}}, 400)["field"], "options.removal");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"baseline", 1}}}}, 400)["field"], "options.baseline");
   // Unknown run: 404 naming it.
   const Json unknown = post("/api/explain", {{"run", "elsewhere"}, {"text", "good"}}, 404);
   EXPECT_EQ(unknown["field"], "run");
