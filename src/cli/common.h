@@ -58,5 +58,7 @@ void register_counterfactual(CLI::App& app);
 void register_influence(CLI::App& app);
 void register_influence_check(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_train_nle(CLI::App& app);
+void register_nle(CLI::App& app);
 
 }  // namespace lumen::cli

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   register_influence(app);
   register_influence_check(app);
   register_serve(app);
+  register_train_nle(app);
+  register_nle(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
