@@ -5,6 +5,7 @@
 #include <set>
 
 #include "app/explain.h"
+#include "app/nle.h"
 #include "app/predict.h"
 #include "core/error.h"
 #include "explain/attention_edit.h"
@@ -256,6 +257,22 @@ ApiResponse Api::analysis(const Json& j) const {
   return {200, app::find_analysis(pool, texts.front())};
 }
 
+ApiResponse Api::nle(const Json& j) const {
+  app::RunPool& pool = *run(string_field(j, "run", true));
+  std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
+  if (texts.size() != 1) throw RequestError(400, "texts", "an nle request takes one text");
+  app::ComposeNleRequest r;
+  r.text = texts.front();
+  r.top_k = int_field(j, "top_k", "top_k", r.top_k, 1, 50);
+  r.methods.clear();
+  for (const auto& m : fast_methods())
+    if (explain::supports(m, pool.info().model) && m != "rollout" && m != "grad_sam") r.methods += (r.methods.empty() ? "" : ",") + m;
+  const app::RunPool::Lease lease = pool.acquire();
+  Json out = app::compose_nle(lease.run(), r);
+  out["run"] = pool.name();
+  return {200, out};
+}
+
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
   if (kind != "explain") throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain)");
@@ -334,6 +351,10 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     if (parts.size() == 1 && parts[0] == "explain") {
       want("POST");
       return explain(parse_body(body));
+    }
+    if (parts.size() == 1 && parts[0] == "nle") {
+      want("POST");
+      return nle(parse_body(body));
     }
     if (parts.size() == 1 && parts[0] == "analysis") {
       want("POST");

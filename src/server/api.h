@@ -36,7 +36,7 @@ class Api {
   // `runs`: the served runs, by their names (unique; checked).
   Api(std::vector<std::shared_ptr<app::RunPool>> runs, ApiLimits limits = {});
   // Routes /api/...: GET runs, GET runs/NAME, GET runs/NAME/examples?split=&q=&offset=&limit=,
-  // POST explain, POST predict, POST analysis (the instance's `lumen analyze` record), POST jobs (a split's explanations in the background), GET
+  // POST explain, POST predict, POST analysis (the instance's `lumen analyze` record), POST nle (its natural-language explanation), POST jobs (a split's explanations in the background), GET
   // jobs, GET jobs/ID (progress; the result when done), DELETE jobs/ID (cancel). Never throws:
   // errors are {"error", "field"?} with 400 (bad request, naming the field), 404 (unknown run,
   // job or path), 405 (wrong method), 409 (cancelling a finished job), 500.
@@ -54,6 +54,8 @@ class Api {
   ApiResponse predict(const Json& request) const;
   ApiResponse submit_job(const Json& request) const;
   ApiResponse analysis(const Json& request) const;
+  // The composed natural-language explanation of one text (app::compose_nle).
+  ApiResponse nle(const Json& request) const;
 };
 
 }  // namespace lumen::server

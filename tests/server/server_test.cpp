@@ -294,6 +294,27 @@ int64_t resident_kib() {
   return -1;
 }
 
+TEST_F(Server, ComposesTheNaturalLanguageExplanationAsTheCli) {
+  const std::string text = "the movie was good and the cast was fine";
+  const Json served = post("/api/nle", {{"run", "kw"}, {"text", text}});
+  const auto r = test::run_lumen("--json nle --run " + dir_->file("kw") + " '" + text + "'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  Json cli = Json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(served["run"], "kw");
+  for (Json* d : {&cli, const_cast<Json*>(&served)}) {
+    d->erase("run");
+    (*d)["instance"].erase("source");
+  }
+  EXPECT_EQ(served.dump(), cli.dump());
+  ASSERT_GE(served["claims"].size(), 2u);
+  EXPECT_EQ(served["claims"][0]["kind"], "prediction");
+  EXPECT_EQ(served["text"].get<std::string>().rfind("The model predicts", 0), 0u) << served["text"];
+  // Every claim carries its evidence.
+  for (const auto& c : served["claims"]) EXPECT_FALSE(c["evidence"].empty()) << c.dump();
+  EXPECT_EQ(post("/api/nle", {{"run", "kw"}, {"texts", {"a", "b"}}}, 400)["field"], "texts");
+  EXPECT_EQ(post("/api/nle", {{"run", "nope"}, {"text", text}}, 404)["field"], "run");
+}
+
 TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {
   auto c = client();
   const std::string body = Json{{"run", "kw"}, {"text", "a fine and good film"}, {"methods", "attention,saliency"},

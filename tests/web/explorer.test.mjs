@@ -95,6 +95,14 @@ try {
   const taus = await page.$$('#analysis-taus tr[data-tau]');
   check(taus.length === 3 && (await page.$$('#adversarial-bars rect')).length > 2, `the instance's analysis: ${taus.length} taus and the adversarial attention`);
   await shot(page, '01-analysis');
+  // Its natural-language explanation, each claim with its evidence.
+  await page.click('#tabs button[data-view="nle"]');
+  await page.waitForSelector('#nle-text', { timeout: 30000 });
+  const nleText = await page.textContent('#nle-text');
+  const claims = await page.$$eval('#nle-claims li', (els) => els.map((e) => e.dataset.kind));
+  check(nleText.startsWith('The model predicts') && claims.includes('prediction') && claims.length >= 2,
+    `the natural-language explanation: ${claims.join(', ')}`);
+  await shot(page, '01-nle');
   await page.click('#tabs button[data-view="heatmaps"]');
 
   // 2. A typed text.
@@ -137,7 +145,7 @@ try {
   await shot(page, '04-dragged');
 
   // 5. Every view opens; exports.
-  for (const v of ['grid', 'graph', 'matrix', 'analysis', 'json', 'heatmaps']) {
+  for (const v of ['grid', 'graph', 'matrix', 'analysis', 'nle', 'json', 'heatmaps']) {
     await page.click(`#tabs button[data-view="${v}"]`);
     check(await page.isVisible(`#view-${v}`), `view ${v} opens`);
     await shot(page, `05-view-${v}`);

@@ -26,6 +26,7 @@ export const api = {
   explain: (body) => call('POST', '/api/explain', body),
   predict: (body) => call('POST', '/api/predict', body),
   analysis: (body) => call('POST', '/api/analysis', body),
+  nle: (body) => call('POST', '/api/nle', body),
   submitJob: (body) => call('POST', '/api/jobs', body),
   job: (id) => call('GET', `/api/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id) => call('DELETE', `/api/jobs/${encodeURIComponent(id)}`),

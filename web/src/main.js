@@ -7,11 +7,13 @@ import { Heatmap, heatmapSvg, heatmapPng } from './heatmap.js';
 import { renderGrid, renderGraph, renderMatrices, graphSvg } from './attention.js';
 import { bindJobs } from './jobs.js';
 import { renderAnalysis } from './analysis.js';
+import { renderNle } from './nle.js';
 
 const state = { run: '', compare: '', text: '', text_b: '', edits: [], view: 'heatmaps', selected: { layer: 0, head: -1 }, methods: 'fast', original: false };
 let runs = [];
 let docs = {};          // run name -> explain document of the current text
 let analysisAnswer = null;  // the main run's analysis record of the current text
+let nleAnswer = null, nleError = '', nleFor = '';  // its natural-language explanation (fetched when shown)
 let heatmaps = [];
 let pending = 0;
 
@@ -80,6 +82,9 @@ async function explain() {
     if (ticket !== pending) return;  // a newer request superseded this one
     docs = next;
     analysisAnswer = analysisNext;
+    nleAnswer = null;
+    nleError = '';
+    nleFor = '';
     const t1 = performance.now();
     render();
     const t2 = performance.now();
@@ -202,6 +207,7 @@ function renderViews() {
   renderGraph($('#view-graph'), v.inst, v.att, state.selected, pair);
   renderMatrices($('#view-matrix'), v.att);
   renderAnalysis($('#view-analysis'), analysisAnswer);
+  renderNle($('#view-nle'), nleAnswer, nleError);
   $('#json').textContent = JSON.stringify(main, null, 1).slice(0, 200000);
 }
 
@@ -210,7 +216,27 @@ function showView(name) {
   for (const b of document.querySelectorAll('#tabs button[data-view]')) b.classList.toggle('active', b.dataset.view === name);
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${name}`;
   if (name === 'heatmaps') for (const h of heatmaps) h.paint();
+  if (name === 'nle') loadNle();
   saveHash();
+}
+
+async function loadNle() {
+  const ab = requestBody(state.run, false);
+  const key = JSON.stringify([ab.run, ab.text, ab.text_b]);
+  if (!ab.text || nleFor === key) return;
+  nleFor = key;
+  nleAnswer = null;
+  nleError = '';
+  renderNle($('#view-nle'), null, '');
+  try {
+    const answer = await api.nle({ run: ab.run, text: ab.text, text_b: ab.text_b });
+    if (nleFor !== key) return;
+    nleAnswer = answer;
+  } catch (e) {
+    if (nleFor !== key) return;
+    nleError = e.message;
+  }
+  renderNle($('#view-nle'), nleAnswer, nleError);
 }
 
 function render() {
