@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/explain.h"
+#include "app/instance.h"
 #include "app/predict.h"
 #include "core/error.h"
 #include "core/fs.h"
@@ -191,8 +192,10 @@ Json compose_nle(const models::Run& run, const ComposeNleRequest& r) {
   }
   std::optional<Json> influence;
   std::string method;
-  if (!r.influence.empty()) {
-    const Json idoc = read_json_file(r.influence);
+  // Without a file named, the run's own influence results when it has them.
+  const std::string influence_file = !r.influence.empty() ? r.influence : path_exists(influence_path(run)) ? influence_path(run) : "";
+  if (!influence_file.empty()) {
+    const Json idoc = read_json_file(influence_file);
     const std::string key = tokens_b.empty() ? joined(tokens) : joined(tokens) + "\t" + joined(tokens_b);
     method = idoc.value("method", std::string("influence"));
     for (const auto& t : idoc.value("tests", Json::array()))
@@ -200,7 +203,7 @@ Json compose_nle(const models::Run& run, const ComposeNleRequest& r) {
         influence = t;
         break;
       }
-    sources["influence"] = {{"file", r.influence}, {"found", influence.has_value()}, {"method", method}};
+    sources["influence"] = {{"file", influence_file}, {"found", influence.has_value()}, {"method", method}};
   }
   const nle::ComposedExplanation ex = nle::compose_explanation(inst, run.label_names, cf, influence, method, co);
   Json out = ex.to_json();

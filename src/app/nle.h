@@ -49,7 +49,8 @@ struct ComposeNleRequest {
   // Longest deletion counterfactual searched (tokens removed in consensus order).
   int64_t max_deletions = 5;
   // Optional files to cite: `lumen counterfactual --out` counterfactuals.jsonl (or its --json
-  // output), `lumen influence --out` influence.json. A file without this text is not cited.
+  // output), `lumen influence --out` influence.json (default: RUN/influence/influence.json when
+  // it exists). A file without this text is not cited.
   std::string counterfactuals, influence;
 };
 

@@ -72,7 +72,9 @@ int64_t steps_of(size_t n, const NleTrainOptions& o) {
 }  // namespace
 
 void run_tasks(int64_t n, const std::function<void(int64_t)>& fn) {
-  const int64_t threads = std::min<int64_t>(n, cores());
+  // Lumen's threads only where LibTorch runs on one (core/runtime.h's policy); beside LibTorch's
+  // own OpenMP pool they would oversubscribe the cores.
+  const int64_t threads = at::get_num_threads() > 1 ? 1 : std::min<int64_t>(n, cores());
   if (threads <= 1) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;

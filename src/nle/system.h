@@ -99,8 +99,9 @@ std::vector<NleOutput> read_explanations(NleSystem& system, const std::vector<st
 void save_nle_system(const NleSystem& s, const std::string& dir, const Json& report);
 NleSystem load_nle_system(const std::string& dir);
 
-// Runs fn(0..n-1) on up to cores() threads (tasks handed out one at a time); the first
-// exception is rethrown here once every thread has stopped.
+// Runs fn(0..n-1) on up to cores() threads (tasks handed out one at a time) when LibTorch runs
+// on one thread (as `lumen` sets it), else on the calling thread; the first exception is
+// rethrown here once every thread has stopped.
 void run_tasks(int64_t n, const std::function<void(int64_t)>& fn);
 
 // Shared by the evaluation: a classifier-only Seq2Seq trained on (ids, label) pairs.

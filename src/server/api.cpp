@@ -5,6 +5,7 @@
 #include <set>
 
 #include "app/explain.h"
+#include "app/instance.h"
 #include "app/nle.h"
 #include "app/predict.h"
 #include "core/error.h"
@@ -273,6 +274,29 @@ ApiResponse Api::nle(const Json& j) const {
   return {200, out};
 }
 
+ApiResponse Api::attack(const Json& j) const {
+  app::RunPool& pool = *run(string_field(j, "run", true));
+  std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
+  if (texts.size() != 1) throw RequestError(400, "texts", "an attack request takes one text");
+  const std::string recipe = string_field(j, "recipe", false, "textfooler");
+  static const std::set<std::string> kRecipes = {"textfooler", "pwws", "deepwordbug", "hotflip"};
+  if (!kRecipes.count(recipe))
+    throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served (choose textfooler, pwws, deepwordbug or hotflip)");
+  const app::RunPool::Lease lease = pool.acquire();
+  Json out = app::attack_text(lease.run(), texts.front(), recipe);
+  out["run"] = pool.name();
+  return {200, out};
+}
+
+ApiResponse Api::influence(const Json& j) const {
+  app::RunPool& pool = *run(string_field(j, "run", true));
+  std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
+  if (texts.size() != 1) throw RequestError(400, "texts", "an influence request takes one text");
+  Json out = app::find_influence(pool.info(), texts.front());
+  out["run"] = pool.name();
+  return {200, out};
+}
+
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
   if (kind != "explain") throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain)");
@@ -351,6 +375,14 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     if (parts.size() == 1 && parts[0] == "explain") {
       want("POST");
       return explain(parse_body(body));
+    }
+    if (parts.size() == 1 && parts[0] == "attack") {
+      want("POST");
+      return attack(parse_body(body));
+    }
+    if (parts.size() == 1 && parts[0] == "influence") {
+      want("POST");
+      return influence(parse_body(body));
     }
     if (parts.size() == 1 && parts[0] == "nle") {
       want("POST");

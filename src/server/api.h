@@ -56,6 +56,10 @@ class Api {
   ApiResponse analysis(const Json& request) const;
   // The composed natural-language explanation of one text (app::compose_nle).
   ApiResponse nle(const Json& request) const;
+  // An adversarial example of one text (app::attack_text) and its influential training
+  // examples (app::find_influence).
+  ApiResponse attack(const Json& request) const;
+  ApiResponse influence(const Json& request) const;
 };
 
 }  // namespace lumen::server

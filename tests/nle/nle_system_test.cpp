@@ -8,6 +8,7 @@
 #include "app/nle.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/runtime.h"
 #include "nle/evaluate.h"
 #include "nle/system.h"
 #include "support/fixtures.h"
@@ -130,6 +131,7 @@ TEST(NleEvaluation, SmallRunReportsEveryMeasure) {
 
 // Statistical (label slow): the must-show 3 on the synthetic pair task.
 TEST(NleSyntheticTask, ExplanationsNameTheRationaleAndPassTheCounterfactualTest) {
+  configure_threads(0);  // as `lumen` runs: LibTorch on one thread, the models on every core
   test::TempDir dir;
   app::TrainNleRequest r;
   r.data = "synthetic-nle?n=3000";

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -313,6 +314,43 @@ TEST_F(Server, ComposesTheNaturalLanguageExplanationAsTheCli) {
   for (const auto& c : served["claims"]) EXPECT_FALSE(c["evidence"].empty()) << c.dump();
   EXPECT_EQ(post("/api/nle", {{"run", "kw"}, {"texts", {"a", "b"}}}, 400)["field"], "texts");
   EXPECT_EQ(post("/api/nle", {{"run", "nope"}, {"text", text}}, 404)["field"], "run");
+}
+
+TEST_F(Server, AttacksATextAndFindsItsInfluence) {
+  const std::string text = "the movie was good and the cast was great";
+  const Json a = post("/api/attack", {{"run", "kw"}, {"text", text}, {"recipe", "textfooler"}});
+  const std::string status = a["result"]["status"];
+  EXPECT_TRUE(status == "succeeded" || status == "failed") << a.dump();
+  EXPECT_EQ(a["verified"]["violations"], 0);
+  if (status == "succeeded") {
+    EXPECT_NE(a["result"]["perturbed"]["prediction"], a["result"]["original"]["prediction"]);
+    EXPECT_GE(a["result"]["words_changed"].get<int64_t>(), 1);
+  }
+  EXPECT_EQ(post("/api/attack", {{"run", "kw"}, {"text", text}, {"recipe", "bae"}}, 400)["field"], "recipe");
+
+  // No influence results yet: a hint; then the run's RUN/influence/influence.json is found by tokens
+  // and cited by the natural-language explanation.
+  Json i = post("/api/influence", {{"run", "kw"}, {"text", text}});
+  EXPECT_FALSE(i["found"].get<bool>());
+  EXPECT_NE(i["hint"].get<std::string>().find("lumen influence"), std::string::npos);
+  const std::string dir = dir_->file("kw") + "/influence";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir + "/influence.json");
+    f << Json{{"method", "tracin"},
+              {"tests", {{{"test", 3}, {"text", text}, {"label_name", "positive"}, {"predicted_name", "positive"},
+                          {"proponents", {{{"train", 5}, {"score", 2.5}, {"label_name", "positive"}, {"text", "good good"}}}},
+                          {"opponents", {{{"train", 9}, {"score", -1.0}, {"label_name", "negative"}, {"text", "bad"}}}}}}}}
+             .dump();
+  }
+  i = post("/api/influence", {{"run", "kw"}, {"text", "The movie was GOOD and the cast was great"}});  // tokenized as the run was
+  EXPECT_TRUE(i["found"].get<bool>()) << i.dump();
+  EXPECT_EQ(i["test"]["proponents"][0]["train"], 5);
+  const Json n = post("/api/nle", {{"run", "kw"}, {"text", text}});
+  int influence_claims = 0;
+  for (const auto& c : n["claims"]) influence_claims += c["kind"] == "influence";
+  EXPECT_EQ(influence_claims, 2) << n.dump();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {

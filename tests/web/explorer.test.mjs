@@ -103,6 +103,17 @@ try {
   check(nleText.startsWith('The model predicts') && claims.includes('prediction') && claims.length >= 2,
     `the natural-language explanation: ${claims.join(', ')}`);
   await shot(page, '01-nle');
+  // An adversarial example of it, the changed words marked; no influence results for this run.
+  await page.click('#tabs button[data-view="attack"]');
+  await page.click('#attack-run');
+  await page.waitForSelector('#attack-result', { timeout: 60000 });
+  const attackStatus = await page.$eval('#attack-result', (e) => e.dataset.status);
+  const marks = (await page.$$('#attack-result mark')).length;
+  check(['succeeded', 'failed'].includes(attackStatus) && (attackStatus !== 'succeeded' || marks >= 2), `the adversarial example: ${attackStatus}, ${marks} marked words`);
+  await shot(page, '01-attack');
+  await page.click('#tabs button[data-view="influence"]');
+  await page.waitForSelector('#influence-missing', { timeout: 30000 });
+  check((await page.textContent('#influence-missing')).includes('lumen influence'), 'no influence results: the page says how to make them');
   await page.click('#tabs button[data-view="heatmaps"]');
 
   // 2. A typed text.
@@ -145,7 +156,7 @@ try {
   await shot(page, '04-dragged');
 
   // 5. Every view opens; exports.
-  for (const v of ['grid', 'graph', 'matrix', 'analysis', 'nle', 'json', 'heatmaps']) {
+  for (const v of ['grid', 'graph', 'matrix', 'analysis', 'nle', 'attack', 'influence', 'json', 'heatmaps']) {
     await page.click(`#tabs button[data-view="${v}"]`);
     check(await page.isVisible(`#view-${v}`), `view ${v} opens`);
     await shot(page, `05-view-${v}`);

@@ -8,12 +8,15 @@ import { renderGrid, renderGraph, renderMatrices, graphSvg } from './attention.j
 import { bindJobs } from './jobs.js';
 import { renderAnalysis } from './analysis.js';
 import { renderNle } from './nle.js';
+import { renderAttack, renderInfluence } from './instance.js';
 
 const state = { run: '', compare: '', text: '', text_b: '', edits: [], view: 'heatmaps', selected: { layer: 0, head: -1 }, methods: 'fast', original: false };
 let runs = [];
 let docs = {};          // run name -> explain document of the current text
 let analysisAnswer = null;  // the main run's analysis record of the current text
 let nleAnswer = null, nleError = '', nleFor = '';  // its natural-language explanation (fetched when shown)
+let attackAnswer = null, attackError = '';  // its adversarial example (run on request)
+let influenceAnswer = null, influenceError = '', influenceFor = '';  // its influential training examples
 let heatmaps = [];
 let pending = 0;
 
@@ -85,6 +88,11 @@ async function explain() {
     nleAnswer = null;
     nleError = '';
     nleFor = '';
+    attackAnswer = null;
+    attackError = '';
+    influenceAnswer = null;
+    influenceError = '';
+    influenceFor = '';
     const t1 = performance.now();
     render();
     const t2 = performance.now();
@@ -208,6 +216,8 @@ function renderViews() {
   renderMatrices($('#view-matrix'), v.att);
   renderAnalysis($('#view-analysis'), analysisAnswer);
   renderNle($('#view-nle'), nleAnswer, nleError);
+  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+  renderInfluence($('#view-influence'), influenceAnswer, influenceError);
   $('#json').textContent = JSON.stringify(main, null, 1).slice(0, 200000);
 }
 
@@ -217,7 +227,36 @@ function showView(name) {
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${name}`;
   if (name === 'heatmaps') for (const h of heatmaps) h.paint();
   if (name === 'nle') loadNle();
+  if (name === 'influence') loadInfluence();
   saveHash();
+}
+
+async function runAttack(recipe) {
+  const ab = requestBody(state.run, false);
+  setStatus('busy', `attacking with ${recipe}...`);
+  try {
+    attackAnswer = await api.attack({ run: ab.run, text: ab.text, text_b: ab.text_b, recipe });
+    attackError = '';
+    setStatus('ready', `attack: ${attackAnswer.result.status}`);
+  } catch (e) {
+    attackError = e.message;
+    setStatus('error', e.message);
+  }
+  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+}
+
+async function loadInfluence() {
+  const ab = requestBody(state.run, false);
+  const key = JSON.stringify([ab.run, ab.text, ab.text_b]);
+  if (!ab.text || influenceFor === key) return;
+  influenceFor = key;
+  try {
+    influenceAnswer = await api.influence({ run: ab.run, text: ab.text, text_b: ab.text_b });
+    influenceError = '';
+  } catch (e) {
+    influenceError = e.message;
+  }
+  if (influenceFor === key) renderInfluence($('#view-influence'), influenceAnswer, influenceError);
 }
 
 async function loadNle() {
@@ -237,6 +276,8 @@ async function loadNle() {
     nleError = e.message;
   }
   renderNle($('#view-nle'), nleAnswer, nleError);
+  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+  renderInfluence($('#view-influence'), influenceAnswer, influenceError);
 }
 
 function render() {

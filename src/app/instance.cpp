@@ -1,0 +1,57 @@
+#include "app/instance.h"
+
+#include "app/inputs.h"
+#include "app/predict.h"
+#include "attack/attack.h"
+#include "attack/verify.h"
+#include "core/error.h"
+#include "core/fs.h"
+
+namespace lumen::app {
+namespace {
+
+std::string joined(const std::vector<std::string>& t) {
+  std::string s;
+  for (const auto& w : t) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+}  // namespace
+
+Json attack_text(const models::Run& run, const std::string& text, const std::string& recipe) {
+  attack::AttackOptions a = attack::recipe_options(recipe);
+  if (attack::needs_editor(a))
+    throw InvalidArgument("attack: recipe '" + recipe + "' needs the editor; the explorer runs textfooler, pwws, deepwordbug or hotflip");
+  const std::string warning = attack::adapt_to_vectors(a, false);
+  a.validate();
+  std::vector<data::Example> examples = examples_from_texts(run, {text}, "attack");
+  // The prediction is what is attacked.
+  examples[0].label = predict(run, {text}).predictions[0].label_index;
+  models::TextClassifier model = run.model;  // the lease's replica (a holder shares it)
+  const attack::CheckedAttack checked = attack::attack_and_verify(model, run.vocab, examples, a, run.model_config.pair);
+  Json out = {{"recipe", recipe},
+              {"result", checked.run.results.at(0).to_json(run.label_names)},
+              {"verified", checked.check.to_json()}};
+  if (!warning.empty()) out["warning"] = warning;
+  return out;
+}
+
+std::string influence_path(const models::Run& run) { return join_path(join_path(run.dir, "influence"), "influence.json"); }
+
+Json find_influence(const models::Run& run, const std::string& text) {
+  const std::string path = influence_path(run);
+  if (!path_exists(path))
+    return {{"found", false},
+            {"hint", "no influence results for this run: lumen influence --run " + run.dir + " --out " + join_path(run.dir, "influence")}};
+  const Json doc = read_json_file(path);
+  const data::Example e = examples_from_texts(run, {text}, "influence").at(0);
+  const std::string key = e.tokens_b.empty() ? joined(e.tokens) : joined(e.tokens) + "\t" + joined(e.tokens_b);
+  for (const auto& t : doc.value("tests", Json::array()))
+    if (t.value("text", std::string()) == key)
+      return {{"found", true}, {"method", doc.value("method", std::string("influence"))}, {"test", t}};
+  return {{"found", false},
+          {"hint", "the influence results (" + path + ") do not cover this text; they cover " +
+                       std::to_string(doc.value("tests", Json::array()).size()) + " test examples"}};
+}
+
+}  // namespace lumen::app

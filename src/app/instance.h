@@ -1,0 +1,25 @@
+// One instance's adversarial example and its influential training examples, for the explorer
+// (POST /api/attack, POST /api/influence) and any caller holding a run.
+#pragma once
+#include <string>
+
+#include "core/json.h"
+#include "models/checkpoint.h"
+
+namespace lumen::app {
+
+// Attacks the model's prediction of one typed text ("FIRST<TAB>SECOND" for pairs) with a recipe
+// that needs no editor (textfooler, pwws, deepwordbug, hotflip), re-checked by attack/verify.
+// {"recipe", "result": the attack record (lumen attack's attacks.jsonl line), "verified"}.
+// Throws InvalidArgument for an unknown recipe or one that needs the editor.
+Json attack_text(const models::Run& run, const std::string& text, const std::string& recipe);
+
+// Where a run's influence results are looked for: RUN/influence/influence.json (`lumen
+// influence --run RUN --out RUN/influence`).
+std::string influence_path(const models::Run& run);
+
+// The influence document's entry for this text (its tokens as the run tokenizes them):
+// {"found": true, "method", "test": {proponents, opponents, ...}} or {"found": false, "hint"}.
+Json find_influence(const models::Run& run, const std::string& text);
+
+}  // namespace lumen::app
