@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,6 +26,22 @@ std::string scalar(const Json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "";
   return j.dump();
+}
+
+// Calls fn(object, "file:line") for each non-blank line of a JSON-lines file; a line that is not
+// a JSON object is a DataError naming `format`, the file and the line.
+void for_each_json_line(const std::string& path, const std::string& format, const std::function<void(const Json&, const std::string&)>& fn) {
+  std::istringstream in(read_file(path));
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(n);
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw DataError(format + ": " + where + ": each line must be a JSON object");
+    fn(j, where);
+  }
 }
 
 // e-SNLI CSV: pairID, gold_label, Sentence1, Sentence2, Explanation_1[, Explanation_2, ...].
@@ -88,15 +105,7 @@ std::vector<Tagged> read_cose(const std::string& path, int split) {
   }
   std::vector<Tagged> out;
   for (const auto& [file, sp] : files) {
-    std::istringstream in(read_file(file));
-    std::string line;
-    int64_t n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = file + ":" + std::to_string(n);
-      Json j = Json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) throw DataError("cose: " + where + ": not a JSON object");
+    for_each_json_line(file, "cose", [&, sp = sp](const Json& j, const std::string& where) {
       Tagged t;
       t.split = sp;
       t.e.example.source = where;
@@ -129,7 +138,7 @@ std::vector<Tagged> read_cose(const std::string& path, int split) {
       for (const auto& [letter, text] : choices) t.e.example.text_b += (t.e.example.text_b.empty() ? "" : " ") + letter + " : " + text;
       t.e.example.label_name = answer;
       out.push_back(std::move(t));
-    }
+    });
   }
   if (out.empty()) throw DataError("cose: " + path + " is empty");
   return out;
@@ -150,15 +159,7 @@ std::vector<Tagged> read_table(const NleDataSpec& spec) {
     out.push_back(std::move(t));
   };
   if (spec.format == "jsonl") {
-    std::istringstream in(read_file(spec.path));
-    std::string line;
-    int64_t n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = spec.path + ":" + std::to_string(n);
-      Json j = Json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) throw DataError("jsonl: " + where + ": each line must be a JSON object");
+    for_each_json_line(spec.path, "jsonl", [&](const Json& j, const std::string& where) {
       add(where, [&](const std::string& name, bool required) {
         if (!j.contains(name)) {
           if (required) throw DataError("jsonl: " + where + ": no field named '" + name + "'");
@@ -166,7 +167,7 @@ std::vector<Tagged> read_table(const NleDataSpec& spec) {
         }
         return scalar(j[name]);
       });
-    }
+    });
   } else {
     const auto rows = data::parse_csv(read_file(spec.path), spec.format == "tsv" ? '\t' : ',', spec.path);
     if (rows.empty()) throw DataError(spec.format + ": " + spec.path + " is empty");
