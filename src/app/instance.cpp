@@ -6,6 +6,9 @@
 #include "attack/verify.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/progress.h"
+
+#include <algorithm>
 
 namespace lumen::app {
 namespace {
@@ -32,6 +35,32 @@ Json attack_text(const models::Run& run, const std::string& text, const std::str
   Json out = {{"recipe", recipe},
               {"result", checked.run.results.at(0).to_json(run.label_names)},
               {"verified", checked.check.to_json()}};
+  if (!warning.empty()) out["warning"] = warning;
+  return out;
+}
+
+Json attack_split(const models::Run& run, const std::string& split, int64_t limit, const std::string& recipe) {
+  attack::AttackOptions a = attack::recipe_options(recipe);
+  if (attack::needs_editor(a))
+    throw InvalidArgument("attack: recipe '" + recipe + "' needs the editor; jobs run textfooler, pwws, deepwordbug or hotflip");
+  const std::string warning = attack::adapt_to_vectors(a, false);
+  a.batch = 8;  // progress (and cancellation) every few examples
+  a.validate();
+  bool pair = false;
+  const std::vector<data::Example> examples = split_examples(run, "run", split, limit, "attack", &pair);
+  Progress bar("attack", static_cast<int64_t>(examples.size()), false);
+  int64_t done = 0;
+  models::TextClassifier model = run.model;
+  const attack::CheckedAttack checked = attack::attack_and_verify(model, run.vocab, examples, a, pair, [&](int64_t n) {
+    if (n > done) bar.advance(n - done);
+    done = std::max(done, n);
+  });
+  bar.finish();
+  Json results = Json::array();
+  for (const auto& r : checked.run.results) results.push_back(r.to_json(run.label_names));
+  Json summary = attack::summarize(checked.run, a);
+  summary["verification"] = checked.check.to_json();
+  Json out = {{"kind", "attack"}, {"recipe", recipe}, {"split", split}, {"summary", summary}, {"results", results}};
   if (!warning.empty()) out["warning"] = warning;
   return out;
 }

@@ -14,6 +14,11 @@ namespace lumen::app {
 // Throws InvalidArgument for an unknown recipe or one that needs the editor.
 Json attack_text(const models::Run& run, const std::string& text, const std::string& recipe);
 
+// Attacks the first `limit` examples of a split of the run's own data (their gold labels), for a
+// background job: progress through core/progress (a server job's ProgressScope reports it and
+// can cancel). {"kind": "attack", "recipe", "split", "summary", "results": [attack records]}.
+Json attack_split(const models::Run& run, const std::string& split, int64_t limit, const std::string& recipe);
+
 // Where a run's influence results are looked for: RUN/influence/influence.json (`lumen
 // influence --run RUN --out RUN/influence`).
 std::string influence_path(const models::Run& run);

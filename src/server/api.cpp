@@ -132,6 +132,12 @@ auto named_option(const Json& o, const char* name, Parse parse) {
   }
 }
 
+// The attack recipes the server runs (those without the editor).
+const std::set<std::string>& served_recipes() {
+  static const std::set<std::string> kRecipes = {"textfooler", "pwws", "deepwordbug", "hotflip"};
+  return kRecipes;
+}
+
 // The explain request of a JSON body: typed texts, or (`split`) examples of the run's data.
 app::ExplainRequest explain_request(const Json& j, app::RunPool& pool, const ApiLimits& limits_, bool split) {
   const models::Run& info = pool.info();
@@ -279,8 +285,7 @@ ApiResponse Api::attack(const Json& j) const {
   std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
   if (texts.size() != 1) throw RequestError(400, "texts", "an attack request takes one text");
   const std::string recipe = string_field(j, "recipe", false, "textfooler");
-  static const std::set<std::string> kRecipes = {"textfooler", "pwws", "deepwordbug", "hotflip"};
-  if (!kRecipes.count(recipe))
+  if (!served_recipes().count(recipe))
     throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served (choose textfooler, pwws, deepwordbug or hotflip)");
   const app::RunPool::Lease lease = pool.acquire();
   Json out = app::attack_text(lease.run(), texts.front(), recipe);
@@ -299,8 +304,32 @@ ApiResponse Api::influence(const Json& j) const {
 
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
-  if (kind != "explain") throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain)");
+  if (kind != "explain" && kind != "attack")
+    throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain, attack)");
   const std::shared_ptr<app::RunPool> pool = run(string_field(j, "run", true));
+  if (kind == "attack") {
+    const std::string split = string_field(j, "split", false, "test");
+    try {
+      data::parse_split(split);
+    } catch (const InvalidArgument& e) {
+      throw RequestError(400, "split", e.what());
+    }
+    const int64_t limit = int_field(j, "limit", "limit", 100, 1, 100000);
+    const std::string recipe = string_field(j, "recipe", false, "textfooler");
+    if (!served_recipes().count(recipe))
+      throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served (choose textfooler, pwws, deepwordbug or hotflip)");
+    const std::string id = jobs_->submit(kind, j, [pool, split, limit, recipe] {
+      const app::RunPool::Lease lease = pool->acquire();
+      Json doc = app::attack_split(lease.run(), split, limit, recipe);
+      doc["run"] = pool->name();
+      return doc;
+    });
+    ApiResponse out;
+    out.status = 202;
+    out.body = jobs_->status(id, false);
+    out.body["url"] = "/api/jobs/" + id;
+    return out;
+  }
   const app::ExplainRequest r = explain_request(j, *pool, limits_, true);
   const std::string id = jobs_->submit(kind, j, [pool, r] {
     const app::RunPool::Lease lease = pool->acquire();

@@ -353,6 +353,36 @@ TEST_F(Server, AttacksATextAndFindsItsInfluence) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(Server, AttackJobsReportProgressAndMatchTheCli) {
+  auto c = client();
+  const Json submitted = post("/api/jobs", {{"kind", "attack"}, {"run", "kw"}, {"split", "test"}, {"limit", 6}, {"recipe", "pwws"}}, 202);
+  const std::string url = submitted["url"];
+  Json st;
+  for (int i = 0; i < 1200; ++i) {
+    st = Json::parse(c.Get(url.c_str())->body);
+    if (st["state"] != "queued" && st["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(st["state"], "done") << st.dump();
+  EXPECT_EQ(st["progress"]["total"], 6);
+  EXPECT_EQ(st["progress"]["done"], 6);
+  ASSERT_EQ(st["result"]["results"].size(), 6u);
+  EXPECT_EQ(st["result"]["summary"]["verification"]["violations"], 0);
+  // The same attack from the CLI gives the same outcomes.
+  const auto r = test::run_lumen("--json attack --run " + dir_->file("kw") + " --recipe pwws --split test --limit 6 --no-report --out " +
+                                 dir_->file("attack-job-check"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream f(dir_->file("attack-job-check") + "/attacks.jsonl");
+  std::string line;
+  for (size_t i = 0; i < 6 && std::getline(f, line); ++i) {
+    const Json cli = Json::parse(line);
+    EXPECT_EQ(st["result"]["results"][i]["status"], cli["status"]) << i;
+    EXPECT_EQ(st["result"]["results"][i]["original"]["tokens"], cli["original"]["tokens"]) << i;
+  }
+  EXPECT_EQ(post("/api/jobs", {{"kind", "attack"}, {"run", "kw"}, {"recipe", "clare"}}, 400)["field"], "recipe");
+  EXPECT_EQ(post("/api/jobs", {{"kind", "summarise"}, {"run", "kw"}}, 400)["field"], "kind");
+}
+
 TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {
   auto c = client();
   const std::string body = Json{{"run", "kw"}, {"text", "a fine and good film"}, {"methods", "attention,saliency"},

@@ -241,6 +241,20 @@ try {
   check((await page.$eval('#job-state', (e) => e.dataset.state)) === 'cancelled', `a running job is cancelled (${await page.textContent('#job-state')})`);
   await page.selectOption('#example-split', 'test');
   await shot(page, '09-jobs');
+  // An attack of the split in the background, each result listed.
+  await page.selectOption('#job-kind', 'attack:textfooler');
+  await page.fill('#job-limit', '6');
+  await page.click('#job-start');
+  // (The state still reads "cancelled" from the job before until this one's first poll.)
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#job-state');
+    return (s.dataset.state === 'done' && s.textContent.includes('textfooler')) || s.dataset.state === 'failed';
+  }, null, { timeout: 120000 });
+  const attacked = await page.$$eval('#job-results tbody tr', (els) => els.map((e) => e.dataset.status));
+  check(attacked.length === 6 && attacked.every((x) => ['succeeded', 'failed', 'skipped'].includes(x)) && (await page.$eval('#job-state', (e) => e.dataset.state)) === 'done',
+    `a background job attacks 6 examples (${await page.textContent('#job-state')})`);
+  await shot(page, '09-attack-job');
+  await page.selectOption('#job-kind', 'explain');
 
   // 10. Markup in a text stays text.
   await page.selectOption('#run', 'kw');

@@ -1,4 +1,4 @@
-// Long work in the background: a split's explanations as a server job, its progress polled,
+// Long work in the background: a split's explanations or attacks as a server job, its progress polled,
 // cancellable; the finished instances listed (click one to open it).
 import { api } from './api.js';
 import { $, el, clear, fmt } from './dom.js';
@@ -15,7 +15,25 @@ function showState(st) {
   $('#job-cancel').hidden = !(st.state === 'queued' || st.state === 'running');
 }
 
+function showAttackResult(doc, onOpen) {
+  const table = $('#job-results');
+  const body = clear(table.querySelector('tbody'));
+  const s = doc.summary;
+  $('#job-state').textContent += ` - ${doc.recipe}: ${s.succeeded ?? '?'} succeeded, ${s.failed ?? '?'} failed, ${s.skipped ?? '?'} skipped`;
+  doc.results.forEach((r, i) => {
+    const changed = r.perturbed && r.status === 'succeeded' ? r.perturbed.tokens.join(' ') : (r.reason || r.status);
+    const tr = el('tr', { class: r.status === 'succeeded' ? 'wrong' : '', dataset: { status: r.status } },
+      el('td', { text: String(i) }), el('td', { text: r.label || '' }), el('td', { text: r.original.prediction }),
+      el('td', { text: r.perturbed ? r.perturbed.prediction : '' }), el('td', { text: changed }));
+    const tokens = r.status === 'succeeded' ? r.perturbed.tokens : r.original.tokens;
+    tr.addEventListener('click', () => onOpen(tokens.join(' '), ''));
+    body.append(tr);
+  });
+  table.hidden = false;
+}
+
 function showResult(doc, onOpen) {
+  if (doc.kind === 'attack') return showAttackResult(doc, onOpen);
   const table = $('#job-results');
   const body = clear(table.querySelector('tbody'));
   doc.instances.forEach((inst, i) => {

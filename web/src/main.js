@@ -425,6 +425,8 @@ function bind() {
   });
   $('#export-png').addEventListener('click', exportPng);
   bindJobs((limit) => {
+    const [kind, recipe] = $('#job-kind').value.split(':');
+    if (kind === 'attack') return { kind, recipe, run: state.run, split: $('#example-split').value, limit };
     const body = { kind: 'explain', run: state.run, split: $('#example-split').value, limit };
     const m = methodList(state.run);
     if (m) body.methods = m;
