@@ -11,15 +11,15 @@
 #include <algorithm>
 
 namespace lumen::app {
-namespace {
-
-std::string joined(const std::vector<std::string>& t) {
+std::string joined_tokens(const std::vector<std::string>& t) {
   std::string s;
   for (const auto& w : t) s += (s.empty() ? "" : " ") + w;
   return s;
 }
 
-}  // namespace
+std::string influence_key(const std::vector<std::string>& tokens, const std::vector<std::string>& tokens_b) {
+  return tokens_b.empty() ? joined_tokens(tokens) : joined_tokens(tokens) + "\t" + joined_tokens(tokens_b);
+}
 
 Json attack_text(const models::Run& run, const std::string& text, const std::string& recipe) {
   attack::AttackOptions a = attack::recipe_options(recipe);
@@ -74,7 +74,7 @@ Json find_influence(const models::Run& run, const std::string& text) {
             {"hint", "no influence results for this run: lumen influence --run " + run.dir + " --out " + join_path(run.dir, "influence")}};
   const Json doc = read_json_file(path);
   const data::Example e = examples_from_texts(run, {text}, "influence").at(0);
-  const std::string key = e.tokens_b.empty() ? joined(e.tokens) : joined(e.tokens) + "\t" + joined(e.tokens_b);
+  const std::string key = influence_key(e.tokens, e.tokens_b);
   for (const auto& t : doc.value("tests", Json::array()))
     if (t.value("text", std::string()) == key)
       return {{"found", true}, {"method", doc.value("method", std::string("influence"))}, {"test", t}};

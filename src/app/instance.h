@@ -2,6 +2,7 @@
 // (POST /api/attack, POST /api/influence) and any caller holding a run.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "models/checkpoint.h"
@@ -18,6 +19,11 @@ Json attack_text(const models::Run& run, const std::string& text, const std::str
 // background job: progress through core/progress (a server job's ProgressScope reports it and
 // can cancel). {"kind": "attack", "recipe", "split", "summary", "results": [attack records]}.
 Json attack_split(const models::Run& run, const std::string& split, int64_t limit, const std::string& recipe);
+
+// Tokens joined by spaces; with a second text, "FIRST<TAB>SECOND": how the influence document
+// writes an example's text (influence/document.cpp), and how a text is looked up in it.
+std::string joined_tokens(const std::vector<std::string>& tokens);
+std::string influence_key(const std::vector<std::string>& tokens, const std::vector<std::string>& tokens_b);
 
 // Where a run's influence results are looked for: RUN/influence/influence.json (`lumen
 // influence --run RUN --out RUN/influence`).

@@ -81,12 +81,6 @@ Json nle_explain(nle::NleSystem& system, const NleExplainRequest& r) {
 
 namespace {
 
-std::string joined(const std::vector<std::string>& t) {
-  std::string s;
-  for (const auto& w : t) s += (s.empty() ? "" : " ") + w;
-  return s;
-}
-
 // Multiset differences a - b.
 std::vector<std::string> minus(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   std::map<std::string, int64_t> cb;
@@ -153,7 +147,7 @@ Json compose_nle(const models::Run& run, const ComposeNleRequest& r) {
       std::vector<std::string> kept;
       for (size_t i = 0; i < tokens.size(); ++i)
         if (!drop[i]) kept.push_back(tokens[i]);
-      texts.push_back(tokens_b.empty() ? joined(kept) : joined(kept) + "\t" + joined(tokens_b));
+      texts.push_back(influence_key(kept, tokens_b));  // the typed form "FIRST<TAB>SECOND"
     }
     const auto preds = predict(run, texts);
     for (int64_t k = 1; k <= max_k; ++k) {
@@ -196,7 +190,7 @@ Json compose_nle(const models::Run& run, const ComposeNleRequest& r) {
   const std::string influence_file = !r.influence.empty() ? r.influence : path_exists(influence_path(run)) ? influence_path(run) : "";
   if (!influence_file.empty()) {
     const Json idoc = read_json_file(influence_file);
-    const std::string key = tokens_b.empty() ? joined(tokens) : joined(tokens) + "\t" + joined(tokens_b);
+    const std::string key = influence_key(tokens, tokens_b);
     method = idoc.value("method", std::string("influence"));
     for (const auto& t : idoc.value("tests", Json::array()))
       if (t.value("text", std::string()) == key) {

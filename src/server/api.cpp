@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <set>
 
+#include <map>
+
 #include "app/explain.h"
 #include "app/instance.h"
 #include "app/nle.h"
@@ -130,6 +132,15 @@ auto named_option(const Json& o, const char* name, Parse parse) {
   } catch (const InvalidArgument& e) {
     throw RequestError(400, field, e.what());
   }
+}
+
+// 202 with the submitted job's state and where to poll it.
+ApiResponse accepted(const JobQueue& jobs, const std::string& id) {
+  ApiResponse out;
+  out.status = 202;
+  out.body = jobs.status(id, false);
+  out.body["url"] = "/api/jobs/" + id;
+  return out;
 }
 
 // The attack recipes the server runs (those without the editor).
@@ -324,11 +335,7 @@ ApiResponse Api::submit_job(const Json& j) const {
       doc["run"] = pool->name();
       return doc;
     });
-    ApiResponse out;
-    out.status = 202;
-    out.body = jobs_->status(id, false);
-    out.body["url"] = "/api/jobs/" + id;
-    return out;
+    return accepted(*jobs_, id);
   }
   const app::ExplainRequest r = explain_request(j, *pool, limits_, true);
   const std::string id = jobs_->submit(kind, j, [pool, r] {
@@ -337,11 +344,7 @@ ApiResponse Api::submit_job(const Json& j) const {
     doc["run"] = pool->name();
     return doc;
   });
-  ApiResponse out;
-  out.status = 202;
-  out.body = jobs_->status(id, false);
-  out.body["url"] = "/api/jobs/" + id;
-  return out;
+  return accepted(*jobs_, id);
 }
 
 ApiResponse Api::handle(const std::string& method, const std::string& path,
@@ -401,25 +404,13 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
       if (limit < 1 || limit > 1000) throw RequestError(400, "limit", "query parameter 'limit' must be in [1, 1000]");
       return {200, app::find_examples(pool, split, param("q", ""), offset, limit)};
     }
-    if (parts.size() == 1 && parts[0] == "explain") {
+    // The POST requests about one text (or its run): a JSON body in, an answer out.
+    static const std::map<std::string, ApiResponse (Api::*)(const Json&) const> kPosts = {
+        {"explain", &Api::explain}, {"predict", &Api::predict},   {"analysis", &Api::analysis},
+        {"nle", &Api::nle},         {"attack", &Api::attack},     {"influence", &Api::influence}};
+    if (parts.size() == 1 && kPosts.count(parts[0])) {
       want("POST");
-      return explain(parse_body(body));
-    }
-    if (parts.size() == 1 && parts[0] == "attack") {
-      want("POST");
-      return attack(parse_body(body));
-    }
-    if (parts.size() == 1 && parts[0] == "influence") {
-      want("POST");
-      return influence(parse_body(body));
-    }
-    if (parts.size() == 1 && parts[0] == "nle") {
-      want("POST");
-      return nle(parse_body(body));
-    }
-    if (parts.size() == 1 && parts[0] == "analysis") {
-      want("POST");
-      return analysis(parse_body(body));
+      return (this->*kPosts.at(parts[0]))(parse_body(body));
     }
     if (parts.size() == 1 && parts[0] == "jobs") {
       if (method == "POST") return submit_job(parse_body(body));
@@ -436,10 +427,6 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
       Json st = jobs_->status(parts[1], true);
       if (st.is_null()) throw RequestError(404, "id", "no job '" + parts[1] + "'");
       return {200, st};
-    }
-    if (parts.size() == 1 && parts[0] == "predict") {
-      want("POST");
-      return predict(parse_body(body));
     }
     return error(404, "no such path: " + path);
   } catch (const RequestError& e) {
