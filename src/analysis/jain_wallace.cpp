@@ -235,7 +235,8 @@ Json InstanceRecord::to_json(const std::vector<std::string>& names) const {
   if (permutation)
     j["permutation"] = {{"median_tvd", permutation->median_tvd},
                         {"mean_tvd", permutation->mean_tvd},
-                        {"max_attention", permutation->max_attention}};
+                        {"max_attention", permutation->max_attention},
+                        {"tvds", vec(permutation->tvds)}};
   if (adversarial) {
     j["adversarial"] = {{"attention", vec(adversarial->attention)},
                         {"jsd", adversarial->jsd},

@@ -38,7 +38,8 @@ PermutationResult permutation_test(models::TextClassifier& model, const Decision
     rng.shuffle(p);
   }
   PermutationResult r;
-  const std::vector<double> tvds = permutation_tvds(model, d, perms);
+  r.tvds = permutation_tvds(model, d, perms);
+  const std::vector<double>& tvds = r.tvds;
   r.median_tvd = median(tvds);
   r.mean_tvd = tvds.empty() ? 0 : std::accumulate(tvds.begin(), tvds.end(), 0.0) / tvds.size();
   r.max_attention = d.attention.empty() ? 0 : *std::max_element(d.attention.begin(), d.attention.end());

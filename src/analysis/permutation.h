@@ -15,6 +15,9 @@ struct PermutationResult {
   double median_tvd = 0;  // median over the permutations
   double mean_tvd = 0;
   double max_attention = 0;
+  // The output TVD of each permutation, in the order drawn (the distribution the statistics
+  // summarise; the explorer draws it).
+  std::vector<double> tvds;
 };
 
 // Output TVDs of the given permutations (each a permutation of 0..n-1; weight t becomes

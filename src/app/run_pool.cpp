@@ -77,6 +77,22 @@ std::string token_key(const std::vector<std::string>& tokens) {
 
 std::shared_ptr<const RunPool::Analysis> RunPool::analysis() {
   std::lock_guard<std::mutex> lock(data_mutex_);
+  return load_analysis_locked();
+}
+
+void RunPool::add_analysis(const std::string& split, const Json& summary, const Json& records) {
+  std::lock_guard<std::mutex> lock(data_mutex_);
+  const std::shared_ptr<const Analysis> old = load_analysis_locked();
+  auto a = std::make_shared<Analysis>();
+  if (old->available && old->split == split) a->records = old->records;
+  a->available = true;
+  a->split = split;
+  a->summary = summary;
+  for (const auto& r : records) a->records[token_key(r.at("tokens").get<std::vector<std::string>>())] = r;
+  analysis_ = a;
+}
+
+std::shared_ptr<const RunPool::Analysis> RunPool::load_analysis_locked() {
   if (analysis_) return analysis_;
   auto a = std::make_shared<Analysis>();
   const std::filesystem::path dir = std::filesystem::path(info().dir) / "analysis";

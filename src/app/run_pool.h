@@ -62,8 +62,14 @@ class RunPool {
     std::map<std::string, Json> records;  // tokens joined by '\x1f' -> record
   };
   std::shared_ptr<const Analysis> analysis();
+  // Joins an analysis computed in this process (the server's analyze job) to what analysis()
+  // answers: records of the same split join the run's (a record with the same tokens is
+  // replaced) and the summary becomes the job's; another split's replace them. Nothing is
+  // written to the run directory.
+  void add_analysis(const std::string& split, const Json& summary, const Json& records);
 
  private:
+  std::shared_ptr<const Analysis> load_analysis_locked();
   std::string name_;
   std::vector<std::unique_ptr<models::Run>> replicas_;
   std::vector<size_t> free_;

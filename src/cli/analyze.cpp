@@ -4,12 +4,11 @@
 #include <sstream>
 
 #include "analysis/jain_wallace.h"
+#include "app/analyze.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "models/checkpoint.h"
-#include "report/analysis_report.h"
-#include "train/train_run.h"
 
 namespace lumen::cli {
 
@@ -76,38 +75,20 @@ void register_analyze(CLI::App& app) {
     o->a.progress = !globals().quiet && !globals().json;
     o->a.validate();
     models::Run run = models::load_run(o->run);
-    const data::Split split = data::parse_split(o->split);
-    data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const auto& examples = ds.split(split);
-    if (examples.empty()) throw DataError("analyze: the " + o->split + " split of " + ds.name + " is empty");
-    const std::string out = o->out.empty() ? join_path(run.dir, "analysis") : o->out;
-    make_dirs(out);
-    info("analyzing " + std::to_string(o->a.limit > 0 ? std::min<int64_t>(o->a.limit, examples.size()) : examples.size()) +
-         " " + o->split + " instances of " + ds.name);
-    const analysis::AnalysisResult result = analysis::analyze(run.model, examples, run.vocab, ds.pair, o->a);
-    Json summary = analysis::summarize(result.records, run.label_names, o->a);
-    std::string name = o->name;
-    if (name.empty()) {
-      std::string d = run.dir;
-      while (!d.empty() && d.back() == '/') d.pop_back();
-      name = d.substr(d.find_last_of('/') == std::string::npos ? 0 : d.find_last_of('/') + 1);
-    }
-    summary["name"] = name;
-    summary["run"] = run.dir;
-    summary["data"] = ds.name;
-    summary["split"] = o->split;
-    summary["model"] = run.config["model"];
-    summary["label_names"] = run.label_names;
-    summary["seconds"] = result.seconds.to_json();
-    write_atomic(join_path(out, "records.jsonl"), [&](std::ostream& os) {
-      for (const auto& r : result.records) os << r.to_json(run.label_names).dump() << "\n";
-    });
-    write_json_file(join_path(out, "summary.json"), summary);
-    std::string report;
-    if (!o->no_report) {
-      report = join_path(out, "report.html");
-      report::write_analysis_report(report, {report::AnalysisData::load(out)});
-    }
+    const app::AnalysisInput input = app::analysis_input(run, o->data, o->split);
+    app::AnalyzeRequest request;
+    request.split = o->split;
+    request.options = o->a;
+    request.name = o->name;
+    request.out = o->out.empty() ? join_path(run.dir, "analysis") : o->out;
+    request.report = !o->no_report;
+    info("analyzing " + std::to_string(input.count(o->a)) + " " + o->split + " instances of " + input.data_name);
+    const app::AnalyzeResult analysed = app::analyze(run, input, request);
+    const Json& summary = analysed.summary;
+    const std::string& out = request.out;
+    const std::string& report = analysed.report;
+    const std::string name = summary["name"];
+    const analysis::AnalysisResult& result = analysed.result;
     if (globals().json) {
       print_json({{"out", out}, {"report", report}, {"summary", summary}});
       return;

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "app/analyze.h"
 #include "app/explain.h"
 #include "app/instance.h"
 #include "app/nle.h"
@@ -313,18 +314,78 @@ ApiResponse Api::influence(const Json& j) const {
   return {200, out};
 }
 
+namespace {
+
+// The analysis options of an analyze job: "only" (a comma list or an array of gradient, loo,
+// permutation, adversarial), "permutations", "seed"; the rest as `lumen analyze`'s defaults.
+analysis::AnalysisOptions analyze_options(const Json& j, int64_t limit) {
+  analysis::AnalysisOptions a;
+  a.limit = limit;
+  a.progress = false;
+  a.batch_size = 16;  // progress (and cancellation) every 16 instances
+  if (j.contains("only")) {
+    std::vector<std::string> only;
+    if (j["only"].is_string()) {
+      std::string s = j["only"].get<std::string>();
+      for (size_t p = 0; p <= s.size();) {
+        const size_t c = std::min(s.find(',', p), s.size());
+        if (c > p) only.push_back(s.substr(p, c - p));
+        p = c + 1;
+      }
+    } else {
+      only = string_list(j, "only");
+    }
+    a.gradient = a.loo = a.permutation = a.adversarial = false;
+    for (const auto& s : only) {
+      if (s == "gradient") a.gradient = true;
+      else if (s == "loo") a.loo = true;
+      else if (s == "permutation") a.permutation = true;
+      else if (s == "adversarial") a.adversarial = true;
+      else throw RequestError(400, "only", "field 'only' takes gradient, loo, permutation, adversarial; got '" + s + "'");
+    }
+  }
+  a.permutations = int_field(j, "permutations", "permutations", a.permutations, 1, 10000);
+  a.seed = static_cast<uint64_t>(int_field(j, "seed", "seed", static_cast<int64_t>(a.seed), 0, INT64_MAX));
+  try {
+    a.validate();
+  } catch (const InvalidArgument& e) {
+    throw RequestError(400, "body", e.what());
+  }
+  return a;
+}
+
+}  // namespace
+
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
-  if (kind != "explain" && kind != "attack")
-    throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain, attack)");
+  if (kind != "explain" && kind != "attack" && kind != "analyze")
+    throw RequestError(400, "kind", "unknown job kind '" + kind + "' (known: explain, attack, analyze)");
   const std::shared_ptr<app::RunPool> pool = run(string_field(j, "run", true));
+  const std::string split = string_field(j, "split", false, "test");
+  try {
+    data::parse_split(split);
+  } catch (const InvalidArgument& e) {
+    throw RequestError(400, "split", e.what());
+  }
+  if (kind == "analyze") {
+    const analysis::AnalysisOptions a = analyze_options(j, int_field(j, "limit", "limit", 100, 1, 100000));
+    const std::string id = jobs_->submit(kind, j, [pool, split, a] {
+      const app::RunPool::Lease lease = pool->acquire();
+      const app::AnalysisInput input = app::analysis_input(lease.run(), "run", split);
+      app::AnalyzeRequest r;
+      r.split = split;
+      r.options = a;
+      r.name = pool->name();
+      const app::AnalyzeResult done = app::analyze(lease.run(), input, r);
+      Json records = done.records_json(lease.run());
+      pool->add_analysis(split, done.summary, records);
+      if (input.pair)  // the second texts, so that the page can open an instance
+        for (auto& r : records) r["tokens_b"] = input.examples.at(r["index"].get<size_t>()).tokens_b;
+      return Json{{"kind", "analyze"}, {"run", pool->name()}, {"split", split}, {"summary", done.summary}, {"records", records}};
+    });
+    return accepted(*jobs_, id);
+  }
   if (kind == "attack") {
-    const std::string split = string_field(j, "split", false, "test");
-    try {
-      data::parse_split(split);
-    } catch (const InvalidArgument& e) {
-      throw RequestError(400, "split", e.what());
-    }
     const int64_t limit = int_field(j, "limit", "limit", 100, 1, 100000);
     const std::string recipe = string_field(j, "recipe", false, "textfooler");
     if (!served_recipes().count(recipe))

@@ -383,6 +383,59 @@ TEST_F(Server, AttackJobsReportProgressAndMatchTheCli) {
   EXPECT_EQ(post("/api/jobs", {{"kind", "summarise"}, {"run", "kw"}}, 400)["field"], "kind");
 }
 
+// Numbers equal within `tol`, everything else exactly (two processes may batch differently).
+void expect_close(const Json& a, const Json& b, const std::string& where, double tol = 1e-6) {
+  if (a.is_number() && b.is_number()) {
+    EXPECT_NEAR(a.get<double>(), b.get<double>(), tol) << where;
+  } else if (a.is_object() && b.is_object()) {
+    EXPECT_EQ(a.size(), b.size()) << where << ": " << a.dump() << " vs " << b.dump();
+    for (const auto& [k, v] : a.items())
+      if (b.contains(k)) expect_close(v, b[k], where + "." + k, tol);
+      else ADD_FAILURE() << where << ": " << k << " missing";
+  } else if (a.is_array() && b.is_array()) {
+    ASSERT_EQ(a.size(), b.size()) << where;
+    for (size_t i = 0; i < a.size(); ++i) expect_close(a[i], b[i], where + "[" + std::to_string(i) + "]", tol);
+  } else {
+    EXPECT_EQ(a, b) << where;
+  }
+}
+
+TEST_F(Server, AnalyzeJobsMatchTheCliAndFeedTheAnalysisView) {
+  auto c = client();
+  const Json submitted = post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"split", "test"}, {"limit", 5},
+                                            {"permutations", 20}}, 202);
+  const std::string url = submitted["url"];
+  Json st;
+  for (int i = 0; i < 1200; ++i) {
+    st = Json::parse(c.Get(url.c_str())->body);
+    if (st["state"] != "queued" && st["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(st["state"], "done") << st.dump();
+  const Json& records = st["result"]["records"];
+  ASSERT_EQ(records.size(), 5u);
+  EXPECT_EQ(st["result"]["summary"]["split"], "test");
+  ASSERT_EQ(records[0]["permutation"]["tvds"].size(), 20u);  // the whole permutation distribution
+  // `lumen analyze` with the same options writes the same records.
+  const auto r = test::run_lumen("-q analyze --run " + dir_->file("kw") + " --limit 5 --permutations 20 --no-report --out " +
+                                 dir_->file("analysis-job-check"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream f(dir_->file("analysis-job-check") + "/records.jsonl");
+  std::string line;
+  size_t lines = 0;
+  for (; std::getline(f, line); ++lines) expect_close(records.at(lines), Json::parse(line), "record " + std::to_string(lines));
+  EXPECT_EQ(lines, 5u);
+  // The job's records answer the analysis view (held in memory, nothing written to the run).
+  std::string tokens;
+  for (const auto& t : records[2]["tokens"]) tokens += (tokens.empty() ? "" : " ") + t.get<std::string>();
+  const Json a = post("/api/analysis", {{"run", "kw"}, {"text", tokens}});
+  ASSERT_TRUE(a["found"].get<bool>()) << a.dump();
+  EXPECT_EQ(a["record"], records[2]);
+  EXPECT_EQ(a["split"], "test");
+  EXPECT_EQ(post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"only", "gradient,attention"}}, 400)["field"], "only");
+  EXPECT_EQ(post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"permutations", 0}}, 400)["field"], "permutations");
+}
+
 TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {
   auto c = client();
   const std::string body = Json{{"run", "kw"}, {"text", "a fine and good film"}, {"methods", "attention,saliency"},

@@ -94,6 +94,8 @@ try {
   await page.click('#tabs button[data-view="analysis"]');
   const taus = await page.$$('#analysis-taus tr[data-tau]');
   check(taus.length === 3 && (await page.$$('#adversarial-bars rect')).length > 2, `the instance's analysis: ${taus.length} taus and the adversarial attention`);
+  const bins = await page.$$('#permutation-histogram rect.bin');
+  check(bins.length === 20, `the permutation distribution drawn: ${bins.length} bins`);
   await shot(page, '01-analysis');
   // Its natural-language explanation, each claim with its evidence.
   await page.click('#tabs button[data-view="nle"]');
@@ -254,6 +256,28 @@ try {
   check(attacked.length === 6 && attacked.every((x) => ['succeeded', 'failed', 'skipped'].includes(x)) && (await page.$eval('#job-state', (e) => e.dataset.state)) === 'done',
     `a background job attacks 6 examples (${await page.textContent('#job-state')})`);
   await shot(page, '09-attack-job');
+  // A split's analysis in the background: every instance's taus listed; a row opens the text
+  // with the job's analysis of it (the dev split: the run was analysed on test only).
+  await page.selectOption('#job-kind', 'analyze');
+  await page.selectOption('#example-split', 'dev');
+  await page.fill('#job-limit', '8');
+  await page.click('#job-start');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#job-state');
+    return (s.dataset.state === 'done' && s.textContent.includes('instances analysed')) || s.dataset.state === 'failed';
+  }, null, { timeout: 120000 });
+  const analysed = await page.$$('#job-results tbody tr');
+  check(analysed.length === 8, `a background job analyses 8 dev examples (${await page.textContent('#job-state')})`);
+  await analysed[1].click();
+  await ready(page);
+  await page.click('#tabs button[data-view="analysis"]');
+  const jobTaus = await page.$$('#analysis-taus tr[data-tau]');
+  const jobSplit = await page.textContent('#view-analysis p');
+  check(jobTaus.length === 3 && jobSplit.includes('dev split') && (await page.$$('#permutation-histogram rect.bin')).length === 20,
+    `the job's analysis of an instance is shown (${jobSplit.slice(0, 60)})`);
+  await shot(page, '09-analyze-job');
+  await page.click('#tabs button[data-view="heatmaps"]');
+  await page.selectOption('#example-split', 'test');
   await page.selectOption('#job-kind', 'explain');
 
   // 10. Markup in a text stays text.

@@ -1,7 +1,7 @@
 // The instance's "Attention is not Explanation" analysis (`lumen analyze`'s record for these
 // tokens, when the run was analysed): Kendall tau of attention against gradients and
 // leave-one-out, the permutation test, and the adversarial attention that keeps the prediction,
-// drawn beside the model's own attention.
+// drawn beside the model's own attention; the permutation test's distribution as a histogram.
 import { el, clear, fmt } from './dom.js';
 
 function bars(tokens, series) {
@@ -19,6 +19,32 @@ function bars(tokens, series) {
   });
   parts.push('</svg>');
   return parts.join('');
+}
+
+function histogram(values, bins = 20) {
+  // SVG string: the permutation test's output TVDs, binned; the median marked.
+  const w = 420, h = 140, left = 40, bottom = 24, top = 10;
+  const max = Math.max(1e-9, ...values);
+  const counts = new Array(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v / max) * bins))] += 1;
+  const peak = Math.max(1, ...counts);
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const bw = (w - left - 10) / bins, plotH = h - bottom - top;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" id="permutation-histogram" width="${w}" height="${h}" font-family="sans-serif" font-size="10">`,
+    '<rect width="100%" height="100%" fill="#fff"/>'];
+  counts.forEach((c, i) => parts.push(`<rect class="bin" x="${left + i * bw + 1}" y="${top + plotH - (plotH * c) / peak}" width="${bw - 2}" height="${(plotH * c) / peak}" fill="#4a78c2"><title>${c}</title></rect>`));
+  const mx = left + ((w - left - 10) * mid) / max;
+  parts.push(`<line x1="${mx}" x2="${mx}" y1="${top}" y2="${top + plotH}" stroke="#d0742c" stroke-width="2"/>`);
+  parts.push(`<text x="${left}" y="${h - 8}">0</text><text x="${w - 10}" y="${h - 8}" text-anchor="end">${max.toPrecision(3)}</text>`);
+  parts.push(`<text x="${(left + w) / 2}" y="${h - 8}" text-anchor="middle">output TVD under permuted attention (median in orange)</text>`);
+  parts.push(`<text x="4" y="${top + 8}">${peak}</text></svg>`);
+  return parts.join('');
+}
+
+function appendSvg(container, svg) {
+  const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  container.append(document.importNode(doc.documentElement, true));
 }
 
 export function renderAnalysis(container, answer) {
@@ -43,12 +69,12 @@ export function renderAnalysis(container, answer) {
   container.append(table);
   if (r.permutation) {
     container.append(el('p', { text: `Permutation test: median TVD of the output over random permutations of the attention ${fmt(r.permutation.median_tvd)} (mean ${fmt(r.permutation.mean_tvd)}), with the largest attention weight ${fmt(r.permutation.max_attention)}. A small TVD means the output hardly depends on which token gets which weight.` }));
+    if (r.permutation.tvds && r.permutation.tvds.length) appendSvg(container, histogram(r.permutation.tvds));
   }
   if (r.adversarial) {
     const a = r.adversarial;
     container.append(el('p', { text: `Adversarial attention: JSD ${fmt(a.jsd)} from the model's attention while the output moves by TVD ${fmt(a.tvd)} (within epsilon: ${a.within_epsilon}). A large JSD at a small TVD is a very different attention that keeps the prediction.` }));
     const svg = bars(r.tokens, [{ name: 'model attention', values: r.attention, color: '#4a78c2' }, { name: 'adversarial attention', values: a.attention, color: '#d0742c' }]);
-    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
-    container.append(document.importNode(doc.documentElement, true));
+    appendSvg(container, svg);
   }
 }

@@ -1,5 +1,6 @@
-// Long work in the background: a split's explanations or attacks as a server job, its progress polled,
-// cancellable; the finished instances listed (click one to open it).
+// Long work in the background: a split's explanations, attacks or analysis as a server job, its
+// progress polled, cancellable; the finished instances listed (click one to open it; an analysed
+// instance then shows its analysis).
 import { api } from './api.js';
 import { $, el, clear, fmt } from './dom.js';
 
@@ -10,13 +11,39 @@ function showState(st) {
   p.hidden = false;
   p.max = Math.max(1, st.progress.total);
   p.value = st.progress.done;
-  $('#job-state').textContent = `${st.state}: ${st.progress.done}/${st.progress.total} (${st.seconds.toFixed(1)} s)${st.error ? ' ' + st.error : ''}`;
+  const label = st.progress.label ? ` ${st.progress.label}` : '';
+  $('#job-state').textContent = `${st.state}${label}: ${st.progress.done}/${st.progress.total} (${st.seconds.toFixed(1)} s)${st.error ? ' ' + st.error : ''}`;
   $('#job-state').dataset.state = st.state;
   $('#job-cancel').hidden = !(st.state === 'queued' || st.state === 'running');
 }
 
+function header(table, names) {
+  const row = clear(table.querySelector('thead tr'));
+  for (const n of names) row.append(el('th', { text: n }));
+}
+
+function showAnalyzeResult(doc, onOpen) {
+  const table = $('#job-results');
+  header(table, ['#', 'label', 'prediction', 'tau(attention, gradient)', 'tau(attention, LOO)', 'permutation median TVD', 'adversarial JSD']);
+  const body = clear(table.querySelector('tbody'));
+  const k = doc.summary.overall && doc.summary.overall.kendall;
+  const mean = (key) => (k && k[key] && k[key].mean !== null && k[key].mean !== undefined ? fmt(k[key].mean) : '?');
+  $('#job-state').textContent += ` - ${doc.records.length} instances analysed: mean tau(attention, gradient) ${mean('attention_gradient')}, tau(attention, LOO) ${mean('attention_loo')}`;
+  for (const r of doc.records) {
+    const tau = (key) => (r.kendall && r.kendall[key] ? fmt(r.kendall[key].tau) : '');
+    const tr = el('tr', { class: r.label && r.label !== r.prediction ? 'wrong' : '', dataset: { index: String(r.index) } },
+      el('td', { text: String(r.index) }), el('td', { text: r.label || '' }), el('td', { text: r.prediction }),
+      el('td', { text: tau('attention_gradient') }), el('td', { text: tau('attention_loo') }),
+      el('td', { text: r.permutation ? fmt(r.permutation.median_tvd) : '' }), el('td', { text: r.adversarial ? fmt(r.adversarial.jsd) : '' }));
+    tr.addEventListener('click', () => onOpen(r.tokens.join(' '), (r.tokens_b || []).join(' ')));
+    body.append(tr);
+  }
+  table.hidden = false;
+}
+
 function showAttackResult(doc, onOpen) {
   const table = $('#job-results');
+  header(table, ['#', 'label', 'prediction', 'attacked', 'adversarial text']);
   const body = clear(table.querySelector('tbody'));
   const s = doc.summary;
   $('#job-state').textContent += ` - ${doc.recipe}: ${s.succeeded ?? '?'} succeeded, ${s.failed ?? '?'} failed, ${s.skipped ?? '?'} skipped`;
@@ -34,7 +61,9 @@ function showAttackResult(doc, onOpen) {
 
 function showResult(doc, onOpen) {
   if (doc.kind === 'attack') return showAttackResult(doc, onOpen);
+  if (doc.kind === 'analyze') return showAnalyzeResult(doc, onOpen);
   const table = $('#job-results');
+  header(table, ['#', 'label', 'prediction', 'p', 'most important tokens (first method)']);
   const body = clear(table.querySelector('tbody'));
   doc.instances.forEach((inst, i) => {
     const first = doc.methods[0] && inst.attributions[doc.methods[0].name];

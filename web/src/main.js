@@ -427,6 +427,7 @@ function bind() {
   bindJobs((limit) => {
     const [kind, recipe] = $('#job-kind').value.split(':');
     if (kind === 'attack') return { kind, recipe, run: state.run, split: $('#example-split').value, limit };
+    if (kind === 'analyze') return { kind, run: state.run, split: $('#example-split').value, limit };
     const body = { kind: 'explain', run: state.run, split: $('#example-split').value, limit };
     const m = methodList(state.run);
     if (m) body.methods = m;
