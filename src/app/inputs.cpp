@@ -46,4 +46,18 @@ std::vector<data::Example> split_examples(const models::Run& run, const std::str
   return std::vector<data::Example>(part.begin(), part.begin() + n);
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ",") {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace lumen::app

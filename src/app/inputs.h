@@ -21,4 +21,7 @@ std::vector<data::Example> examples_from_texts(const models::Run& run, const std
 std::vector<data::Example> split_examples(const models::Run& run, const std::string& spec, const std::string& split,
                                           int64_t limit, const std::string& command, bool* pair = nullptr);
 
+// The non-empty items of a comma-separated list, as written (no trimming).
+std::vector<std::string> split_list(const std::string& s);
+
 }  // namespace lumen::app

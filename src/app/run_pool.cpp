@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/attack.h"
 #include "app/inputs.h"
 #include "core/error.h"
 #include "explain/explainer.h"
@@ -54,7 +55,9 @@ Json RunPool::summary() const {
            {{"pooling", m->has_pooling_attention()},
             {"layers", m->self_attention_layers()},
             {"heads", m->self_attention_heads()}}},
-          {"methods", methods}};
+          {"methods", methods},
+          {"editor", has_editor(r)},
+          {"recipes", served_recipes(r)}};
 }
 
 std::shared_ptr<const std::vector<data::Example>> RunPool::examples(const std::string& split) {

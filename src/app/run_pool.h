@@ -45,7 +45,8 @@ class RunPool {
 
   // What a client needs to know about the run: name, directory, labels, pair, the model's
   // config, its attention (pooling attention, self-attention layers and heads), the methods it
-  // supports and the data spec it was trained on.
+  // supports, the data spec it was trained on, whether it has an editor and the attack recipes
+  // it serves (app::served_recipes).
   Json summary() const;
 
   // The examples of a split of the run's own data ("train" | "dev" | "test"), loaded once.

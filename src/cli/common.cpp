@@ -29,19 +29,7 @@ void warn(const std::string& line) { std::cerr << "lumen: " << line << "\n"; }
 
 void print_json(const Json& j) { std::cout << j.dump(2) << "\n"; }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s + ",") {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  return out;
-}
+std::vector<std::string> split_list(const std::string& s) { return app::split_list(s); }
 
 std::function<void(int64_t)> advance_to(Progress& bar) {
   auto shown = std::make_shared<int64_t>(0);

@@ -4,14 +4,12 @@
 #include <cstdio>
 #include <iostream>
 
-#include "attack/counterfactual.h"
+#include "app/counterfactual.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/progress.h"
 #include "models/checkpoint.h"
-#include "models/masked_lm.h"
-#include "train/train_run.h"
 
 namespace lumen::cli {
 
@@ -43,15 +41,6 @@ void register_counterfactual(CLI::App& app) {
     o->c.codes = split_list(o->codes);
     o->c.validate();
     models::Run run = models::load_run(o->run);
-    if (!o->target.empty()) {
-      const auto it = std::find(run.label_names.begin(), run.label_names.end(), o->target);
-      if (it == run.label_names.end()) {
-        std::string names;
-        for (const auto& n : run.label_names) names += (names.empty() ? "" : ", ") + n;
-        throw InvalidArgument("counterfactual: --target '" + o->target + "' is not a label of this run (" + names + ")");
-      }
-      o->c.target = it - run.label_names.begin();
-    }
     if (!o->texts.empty() && !o->data.empty()) throw InvalidArgument("counterfactual: give texts or --data, not both");
     std::vector<data::Example> examples;
     if (!o->data.empty()) {
@@ -64,24 +53,15 @@ void register_counterfactual(CLI::App& app) {
       if (texts.empty()) throw InvalidArgument("counterfactual: no texts given (arguments, stdin, or --data)");
       examples = app::examples_from_texts(run, texts, "counterfactual");
     }
-    models::Editor editor = models::load_editor(o->editor.empty() ? join_path(run.dir, "editor") : o->editor, &run.vocab);
+    app::CounterfactualRequest request;
+    request.options = o->c;
+    request.target = o->target;
+    request.editor = o->editor;
     info("counterfactuals (" + o->c.method + ") for " + std::to_string(examples.size()) + " texts");
-    const auto results = attack::generate_counterfactuals(run.model, editor, run.vocab, examples, o->c);
-    Json summary = attack::summarize_counterfactuals(run.model, run.vocab, results, examples, o->c);
-    summary["run"] = run.dir;
-    summary["editor"] = editor.dir;
-    Json records = Json::array();
-    for (const auto& r : results) records.push_back(r.to_json(run.label_names));
-    if (summary["verification"]["violations"].get<int64_t>() > 0)
-      throw ModelError("counterfactual: " + summary["verification"]["violations"].dump() +
-                       " counterfactuals fail the re-check: " + summary["verification"]["details"][0].dump());
-    if (!o->out.empty()) {
-      make_dirs(o->out);
-      write_atomic(join_path(o->out, "counterfactuals.jsonl"), [&](std::ostream& os) {
-        for (const auto& r : records) os << r.dump() << "\n";
-      });
-      write_file_atomic(join_path(o->out, "summary.json"), summary.dump(1) + "\n");
-    }
+    const app::CounterfactualOutcome outcome = app::counterfactuals(run, examples, request);
+    const Json& summary = outcome.summary;
+    const Json& records = outcome.records;
+    if (!o->out.empty()) app::write_counterfactuals(o->out, outcome);
     if (globals().json) {
       print_json({{"summary", summary}, {"results", records}});
       return;

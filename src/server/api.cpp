@@ -7,6 +7,8 @@
 #include <map>
 
 #include "app/analyze.h"
+#include "app/attack.h"
+#include "app/counterfactual.h"
 #include "app/explain.h"
 #include "app/instance.h"
 #include "app/nle.h"
@@ -144,10 +146,18 @@ ApiResponse accepted(const JobQueue& jobs, const std::string& id) {
   return out;
 }
 
-// The attack recipes the server runs (those without the editor).
-const std::set<std::string>& served_recipes() {
-  static const std::set<std::string> kRecipes = {"textfooler", "pwws", "deepwordbug", "hotflip"};
-  return kRecipes;
+// The recipe of an attack request: one the run can serve (app::served_recipes), else 400 naming
+// `recipe` and the served ones.
+std::string served_recipe(const Json& j, const models::Run& run) {
+  const std::string recipe = string_field(j, "recipe", false, "textfooler");
+  const std::vector<std::string> served = app::served_recipes(run);
+  if (std::find(served.begin(), served.end(), recipe) == served.end()) {
+    std::string names;
+    for (const auto& s : served) names += (names.empty() ? "" : ", ") + s;
+    throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served for this run (served: " + names +
+                                          "; bae, bert-attack and clare need the run's editor, from lumen train-editor)");
+  }
+  return recipe;
 }
 
 // The explain request of a JSON body: typed texts, or (`split`) examples of the run's data.
@@ -296,9 +306,7 @@ ApiResponse Api::attack(const Json& j) const {
   app::RunPool& pool = *run(string_field(j, "run", true));
   std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
   if (texts.size() != 1) throw RequestError(400, "texts", "an attack request takes one text");
-  const std::string recipe = string_field(j, "recipe", false, "textfooler");
-  if (!served_recipes().count(recipe))
-    throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served (choose textfooler, pwws, deepwordbug or hotflip)");
+  const std::string recipe = served_recipe(j, pool.info());
   const app::RunPool::Lease lease = pool.acquire();
   Json out = app::attack_text(lease.run(), texts.front(), recipe);
   out["run"] = pool.name();
@@ -356,6 +364,29 @@ analysis::AnalysisOptions analyze_options(const Json& j, int64_t limit) {
 
 }  // namespace
 
+ApiResponse Api::counterfactual(const Json& j) const {
+  app::RunPool& pool = *run(string_field(j, "run", true));
+  std::vector<std::string> texts = request_texts(j, limits_, pool.info().model_config.pair);
+  if (texts.size() != 1) throw RequestError(400, "texts", "a counterfactual request takes one text");
+  app::CounterfactualRequest r;
+  r.options.method = string_field(j, "method", false, "mice");
+  if (r.options.method != "mice" && r.options.method != "polyjuice" && r.options.method != "crest")
+    throw RequestError(400, "method", "field 'method' must be mice, polyjuice or crest; got '" + r.options.method + "'");
+  r.options.codes = string_list(j, "codes");
+  r.target = string_field(j, "target", false);
+  if (!r.target.empty() && std::find(pool.info().label_names.begin(), pool.info().label_names.end(), r.target) == pool.info().label_names.end())
+    throw RequestError(400, "target", "target '" + r.target + "' is not a label of run '" + pool.name() + "'");
+  try {
+    r.options.validate();
+  } catch (const InvalidArgument& e) {
+    throw RequestError(400, "codes", e.what());
+  }
+  const app::RunPool::Lease lease = pool.acquire();
+  Json out = app::counterfactual_text(lease.run(), texts.front(), r);
+  out["run"] = pool.name();
+  return {200, out};
+}
+
 ApiResponse Api::submit_job(const Json& j) const {
   const std::string kind = string_field(j, "kind", true);
   if (kind != "explain" && kind != "attack" && kind != "analyze")
@@ -387,9 +418,7 @@ ApiResponse Api::submit_job(const Json& j) const {
   }
   if (kind == "attack") {
     const int64_t limit = int_field(j, "limit", "limit", 100, 1, 100000);
-    const std::string recipe = string_field(j, "recipe", false, "textfooler");
-    if (!served_recipes().count(recipe))
-      throw RequestError(400, "recipe", "recipe '" + recipe + "' is not served (choose textfooler, pwws, deepwordbug or hotflip)");
+    const std::string recipe = served_recipe(j, pool->info());
     const std::string id = jobs_->submit(kind, j, [pool, split, limit, recipe] {
       const app::RunPool::Lease lease = pool->acquire();
       Json doc = app::attack_split(lease.run(), split, limit, recipe);
@@ -468,7 +497,8 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     // The POST requests about one text (or its run): a JSON body in, an answer out.
     static const std::map<std::string, ApiResponse (Api::*)(const Json&) const> kPosts = {
         {"explain", &Api::explain}, {"predict", &Api::predict},   {"analysis", &Api::analysis},
-        {"nle", &Api::nle},         {"attack", &Api::attack},     {"influence", &Api::influence}};
+        {"nle", &Api::nle},         {"attack", &Api::attack},     {"influence", &Api::influence},
+        {"counterfactual", &Api::counterfactual}};
     if (parts.size() == 1 && kPosts.count(parts[0])) {
       want("POST");
       return (this->*kPosts.at(parts[0]))(parse_body(body));

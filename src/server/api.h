@@ -60,6 +60,7 @@ class Api {
   // examples (app::find_influence).
   ApiResponse attack(const Json& request) const;
   ApiResponse influence(const Json& request) const;
+  ApiResponse counterfactual(const Json& request) const;
 };
 
 }  // namespace lumen::server

@@ -436,6 +436,44 @@ TEST_F(Server, AnalyzeJobsMatchTheCliAndFeedTheAnalysisView) {
   EXPECT_EQ(post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"permutations", 0}}, 400)["field"], "permutations");
 }
 
+TEST_F(Server, CounterfactualsAndEditorRecipesOnceTheRunHasAnEditor) {
+  auto c = client();
+  const std::string text = "the movie was good and the cast was great";
+  Json cf = post("/api/counterfactual", {{"run", "kw"}, {"text", text}});
+  EXPECT_FALSE(cf["available"].get<bool>());
+  EXPECT_NE(cf["hint"].get<std::string>().find("lumen train-editor"), std::string::npos) << cf.dump();
+  Json summary = Json::parse(c.Get("/api/runs/kw")->body);
+  EXPECT_FALSE(summary["editor"].get<bool>());
+  EXPECT_EQ(summary["recipes"].size(), 4u);
+  EXPECT_EQ(post("/api/attack", {{"run", "kw"}, {"text", text}, {"recipe", "bae"}}, 400)["field"], "recipe");
+
+  auto r = test::run_lumen("train-editor -q --run " + dir_->file("kw") + " --epochs 2 --model-dim 32 --embed-dim 32 --ff-dim 64 --layers 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  summary = Json::parse(c.Get("/api/runs/kw")->body);
+  EXPECT_TRUE(summary["editor"].get<bool>());
+  EXPECT_EQ(summary["recipes"].size(), 7u);
+  for (const char* method : {"mice", "polyjuice"}) {
+    cf = post("/api/counterfactual", {{"run", "kw"}, {"text", text}, {"method", method}});
+    ASSERT_TRUE(cf["available"].get<bool>()) << cf.dump();
+    EXPECT_EQ(cf["verification"]["violations"], 0);
+    // The CLI's record of the same text.
+    r = test::run_lumen("--json counterfactual --run " + dir_->file("kw") + " --method " + method + " '" + text + "'");
+    ASSERT_EQ(r.code, 0) << r.output;
+    Json cli = Json::parse(r.output.substr(r.output.find('{')))["results"][0];
+    Json served = cf["result"];
+    cli.erase("seconds");
+    served.erase("seconds");
+    expect_close(served, cli, method);
+    if (served["flipped"].get<bool>())
+      EXPECT_NE(served["counterfactuals"][0]["prediction"], served["original"]["prediction"]);
+  }
+  const Json a = post("/api/attack", {{"run", "kw"}, {"text", text}, {"recipe", "bae"}});
+  EXPECT_EQ(a["verified"]["violations"], 0) << a.dump();
+  EXPECT_EQ(post("/api/counterfactual", {{"run", "kw"}, {"text", text}, {"method", "rewrite"}}, 400)["field"], "method");
+  EXPECT_EQ(post("/api/counterfactual", {{"run", "kw"}, {"text", text}, {"method", "polyjuice"}, {"codes", {"nonsense"}}}, 400)["field"], "codes");
+  EXPECT_EQ(post("/api/counterfactual", {{"run", "kw"}, {"text", text}, {"target", "nope"}}, 400)["field"], "target");
+}
+
 TEST_F(Server, AThousandRequestsLeaveMemoryFlat) {
   auto c = client();
   const std::string body = Json{{"run", "kw"}, {"text", "a fine and good film"}, {"methods", "attention,saliency"},

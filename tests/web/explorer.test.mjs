@@ -2,7 +2,7 @@
 // Playwright (playwright-core from npm) drives Debian's headless Chromium; no browser download.
 // Trains two tiny runs (BiLSTM, Transformer), serves them, and in the page: loads, explains a
 // typed text, zeroes and drags an attention weight and sees the prediction change, opens every
-// view, exports SVG / PNG / state, restores a state from its URL, compares two runs, renders a
+// view (the adversarial one with the run's editor: counterfactuals and the editor recipes), exports SVG / PNG / state, restores a state from its URL, compares two runs, renders a
 // 2,000-token text, and shows markup in tokens as text. Fails on any console error or page
 // error. Screenshots go to the artifacts folder (argv[3]).
 //   node explorer.test.mjs LUMEN_BINARY PLAYWRIGHT_CORE_DIR ARTIFACTS_DIR
@@ -39,6 +39,9 @@ train('kw', ['--hidden', '8']);
 {
   const r = spawnSync(lumen, ['-q', 'analyze', '--run', path.join(work, 'kw'), '--limit', '20'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`analyze failed: ${r.stdout}${r.stderr}`);
+  const e = spawnSync(lumen, ['-q', 'train-editor', '--run', path.join(work, 'kw'), '--epochs', '2', '--model-dim', '32', '--embed-dim', '32',
+    '--ff-dim', '64', '--layers', '1'], { encoding: 'utf8' });
+  if (e.status !== 0) throw new Error(`train-editor failed: ${e.stdout}${e.stderr}`);
 }
 train('tf', ['--encoder', 'transformer', '--layers', '2', '--heads', '2', '--model-dim', '16', '--ff-dim', '32']);
 
@@ -112,6 +115,17 @@ try {
   const attackStatus = await page.$eval('#attack-result', (e) => e.dataset.status);
   const marks = (await page.$$('#attack-result mark')).length;
   check(['succeeded', 'failed'].includes(attackStatus) && (attackStatus !== 'succeeded' || marks >= 2), `the adversarial example: ${attackStatus}, ${marks} marked words`);
+  const recipes = await page.$$eval('#attack-recipe option', (els) => els.map((e) => e.value));
+  check(recipes.includes('bae') && recipes.includes('clare'), `with the run's editor the editor recipes are offered (${recipes.join(', ')})`);
+  // Its counterfactuals with the run's editor, the words that differ marked.
+  await page.selectOption('#counterfactual-method', 'polyjuice');
+  await page.click('#counterfactual-run');
+  await page.waitForSelector('#counterfactual-result', { timeout: 60000 });
+  const cfFlipped = await page.$eval('#counterfactual-result', (e) => e.dataset.flipped);
+  const cfMarks = (await page.$$('#counterfactual-result mark')).length;
+  const cfShown = (await page.$$('#counterfactual-result .attack-tokens')).length;
+  check(cfFlipped !== undefined && (cfFlipped !== 'true' || (cfMarks >= 1 && cfShown >= 2)),
+    `counterfactuals (polyjuice): flipped ${cfFlipped}, ${cfShown / 2} shown, ${cfMarks} marked words`);
   await shot(page, '01-attack');
   await page.click('#tabs button[data-view="influence"]');
   await page.waitForSelector('#influence-missing', { timeout: 30000 });

@@ -29,6 +29,7 @@ export const api = {
   nle: (body) => call('POST', '/api/nle', body),
   attack: (body) => call('POST', '/api/attack', body),
   influence: (body) => call('POST', '/api/influence', body),
+  counterfactual: (body) => call('POST', '/api/counterfactual', body),
   submitJob: (body) => call('POST', '/api/jobs', body),
   job: (id) => call('GET', `/api/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id) => call('DELETE', `/api/jobs/${encodeURIComponent(id)}`),

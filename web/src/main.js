@@ -8,7 +8,7 @@ import { renderGrid, renderGraph, renderMatrices, graphSvg } from './attention.j
 import { bindJobs } from './jobs.js';
 import { renderAnalysis } from './analysis.js';
 import { renderNle } from './nle.js';
-import { renderAttack, renderInfluence } from './instance.js';
+import { renderAttack, renderCounterfactual, renderInfluence } from './instance.js';
 
 const state = { run: '', compare: '', text: '', text_b: '', edits: [], view: 'heatmaps', selected: { layer: 0, head: -1 }, methods: 'fast', original: false };
 let runs = [];
@@ -16,6 +16,7 @@ let docs = {};          // run name -> explain document of the current text
 let analysisAnswer = null;  // the main run's analysis record of the current text
 let nleAnswer = null, nleError = '', nleFor = '';  // its natural-language explanation (fetched when shown)
 let attackAnswer = null, attackError = '';  // its adversarial example (run on request)
+let cfAnswer = null, cfError = '';  // its counterfactuals (run on request, with the run's editor)
 let influenceAnswer = null, influenceError = '', influenceFor = '';  // its influential training examples
 let heatmaps = [];
 let pending = 0;
@@ -90,6 +91,8 @@ async function explain() {
     nleFor = '';
     attackAnswer = null;
     attackError = '';
+    cfAnswer = null;
+    cfError = '';
     influenceAnswer = null;
     influenceError = '';
     influenceFor = '';
@@ -216,7 +219,7 @@ function renderViews() {
   renderMatrices($('#view-matrix'), v.att);
   renderAnalysis($('#view-analysis'), analysisAnswer);
   renderNle($('#view-nle'), nleAnswer, nleError);
-  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+  renderAdversarial();
   renderInfluence($('#view-influence'), influenceAnswer, influenceError);
   $('#json').textContent = JSON.stringify(main, null, 1).slice(0, 200000);
 }
@@ -231,6 +234,26 @@ function showView(name) {
   saveHash();
 }
 
+function renderAdversarial() {
+  const info = runInfo(state.run) || {};
+  renderAttack($('#attack-box'), attackAnswer, attackError, runAttack, info.recipes || ['textfooler', 'pwws', 'deepwordbug', 'hotflip']);
+  renderCounterfactual($('#counterfactual-box'), cfAnswer, cfError, runCounterfactual, !!info.editor);
+}
+
+async function runCounterfactual(method) {
+  const ab = requestBody(state.run, false);
+  setStatus('busy', `counterfactuals with ${method}...`);
+  try {
+    cfAnswer = await api.counterfactual({ run: ab.run, text: ab.text, text_b: ab.text_b, method });
+    cfError = '';
+    setStatus('ready', `counterfactual: ${cfAnswer.available ? (cfAnswer.result.flipped ? 'flipped' : 'not flipped') : 'no editor'}`);
+  } catch (e) {
+    cfError = e.message;
+    setStatus('error', e.message);
+  }
+  renderAdversarial();
+}
+
 async function runAttack(recipe) {
   const ab = requestBody(state.run, false);
   setStatus('busy', `attacking with ${recipe}...`);
@@ -242,7 +265,7 @@ async function runAttack(recipe) {
     attackError = e.message;
     setStatus('error', e.message);
   }
-  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+  renderAdversarial();
 }
 
 async function loadInfluence() {
@@ -276,7 +299,7 @@ async function loadNle() {
     nleError = e.message;
   }
   renderNle($('#view-nle'), nleAnswer, nleError);
-  renderAttack($('#view-attack'), attackAnswer, attackError, runAttack);
+  renderAdversarial();
   renderInfluence($('#view-influence'), influenceAnswer, influenceError);
 }
 
