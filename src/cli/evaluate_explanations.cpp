@@ -1,19 +1,15 @@
 // `lumen evaluate-explanations`: ranks attribution methods on a run by faithfulness (ERASER,
 // deletion curves), agreement, sanity checks and, on data with known rationales, plausibility;
 // writes evaluation.json and an HTML report.
-#include <torch/torch.h>
-
 #include <algorithm>
 #include <cstdio>
 
-#include "analysis/explanation_evaluation.h"
+#include "app/evaluate_explanations.h"
 #include "cli/common.h"
 #include "cli/explain_options.h"
 #include "core/error.h"
 #include "core/fs.h"
-#include "core/rng.h"
-#include "report/evaluation_report.h"
-#include "train/train_run.h"
+#include "explain/explainer.h"
 
 namespace lumen::cli {
 
@@ -40,40 +36,21 @@ void register_evaluate_explanations(CLI::App& app) {
     setup_runtime();
     o->m.finish();
     models::Run run = models::load_run(o->run);
-    data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const auto& split = ds.split(data::parse_split(o->split));
-    if (split.empty()) throw DataError("evaluate-explanations: the " + o->split + " split of " + ds.name + " is empty");
-    const size_t n = o->limit > 0 ? std::min<size_t>(split.size(), o->limit) : split.size();
-    std::vector<data::Example> examples(split.begin(), split.begin() + n);
-    std::vector<analysis::NamedExplainer> methods;
-    for (const auto& name : explain::parse_methods(o->m.methods, run.model))
-      methods.push_back({name, std::shared_ptr<const explain::Explainer>(explain::make_explainer(name))});
-    analysis::EvaluationOptions eo;
-    eo.explain = o->m.options;
-    eo.sanity = !o->no_sanity;
-    eo.batch_size = o->batch_size;
-    eo.permuted_epochs = o->permuted_epochs;
-    eo.progress = !globals().quiet && !globals().json;
-    data::EncodedSet ptrain, pdev;
-    if (eo.sanity && !o->no_permuted && !ds.train.empty()) {
-      ptrain = data::EncodedSet::from(ds.train, run.vocab, run.model_config.pair);
-      pdev = data::EncodedSet::from(ds.dev.empty() ? ds.train : ds.dev, run.vocab, run.model_config.pair);
-      Rng rng(eo.seed + 17);
-      rng.shuffle(ptrain.labels);
-      eo.permuted_train = &ptrain;
-      eo.permuted_dev = &pdev;
-    }
-    info("evaluating " + std::to_string(methods.size()) + " methods on " + std::to_string(n) + " " + o->split +
-         " instances of " + ds.name);
-    Json result = analysis::evaluate_explanations(run.model, examples, run.vocab, methods, eo);
-    result["run"] = run.dir;
-    result["data"] = ds.name;
-    result["split"] = o->split;
-    const std::string out = o->out.empty() ? join_path(run.dir, "explanations") : o->out;
-    make_dirs(out);
-    write_file_atomic(join_path(out, "evaluation.json"), result.dump(1) + "\n");
-    report::write_evaluation_report(join_path(out, "evaluation.html"), result,
-                                    "Which explanation to believe? " + run.dir);
+    const app::ExplanationEvaluationInput input = app::explanation_evaluation_input(run, o->data, o->split, o->limit);
+    app::EvaluateExplanationsRequest request;
+    request.split = o->split;
+    request.methods = o->m.methods;
+    request.explain = o->m.options;
+    request.batch_size = o->batch_size;
+    request.permuted_epochs = o->permuted_epochs;
+    request.sanity = !o->no_sanity;
+    request.permuted = !o->no_permuted;
+    request.progress = !globals().quiet && !globals().json;
+    request.out = o->out.empty() ? join_path(run.dir, "explanations") : o->out;
+    const std::string& out = request.out;
+    info("evaluating " + std::to_string(explain::parse_methods(request.methods, run.model).size()) + " methods on " +
+         std::to_string(input.examples.size()) + " " + o->split + " instances of " + input.dataset.name);
+    const Json result = app::evaluate_explanations(run, input, request);
     if (globals().json) {
       print_json(result);
       return;

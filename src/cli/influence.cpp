@@ -2,22 +2,15 @@
 // dataset split, by one data-influence method (influence/influence.h), with the training set's
 // self-influence on request; JSON (--json, --out DIR/influence.json) and an HTML view
 // (--out DIR/influence.html).
-#include <torch/torch.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
+#include "app/influence.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/progress.h"
-#include "influence/check.h"
-#include "influence/document.h"
-#include "influence/influence.h"
-#include "report/influence_view.h"
-#include "train/train_run.h"
-#include "train/trainer.h"
 
 namespace lumen::cli {
 
@@ -71,51 +64,22 @@ void register_influence(CLI::App& app) {
                 "With --out: reuse a finished run of the same request, or the finished parts (OUT/partial) of an interrupted one");
   cmd->callback([o] {
     setup_runtime();
-    if (o->explain != "auto" && o->explain != "gold" && o->explain != "predicted")
-      throw InvalidArgument("influence: --explain must be auto, gold or predicted");
-    o->o.validate();
+    app::InfluenceRequest q;
+    q.options = o->o;
+    q.texts = o->texts;
+    q.test_data = o->test_data;
+    q.split = o->split;
+    q.limit = o->limit;
+    q.explain = o->explain;
+    q.out = o->out;
+    q.resume = o->resume;
+    q.validate();
     models::Run run = models::load_run(o->run);
-    if (!o->texts.empty() && !o->test_data.empty()) throw InvalidArgument("influence: give --test texts or --test-data, not both");
-    if (run.config.contains("augment"))
-      warn("influence: this run was trained with --augment; its augmented examples are not part of the training set scored here");
-    // The training set exactly as the run was trained on it (same rows, same order).
-    data::Dataset ds = train::load_dataset_for_run(run, "");
-    const data::EncodedSet train_set = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
-    const data::EncodedSet dev_set = ds.dev.empty() ? data::EncodedSet{} : data::EncodedSet::from(ds.dev, run.vocab, ds.pair);
-    std::vector<data::Example> test;
-    if (!o->test_data.empty()) test = app::split_examples(run, o->test_data, o->split, o->limit, "influence");
-    else if (!o->texts.empty()) test = app::examples_from_texts(run, o->texts, "influence");
-    for (size_t i = 0; i < test.size(); ++i) {
-      bool known = false;
-      for (const auto& tok : test[i].tokens) known |= run.vocab.id(tok) != data::Vocab::kUnk;
-      for (const auto& tok : test[i].tokens_b) known |= run.vocab.id(tok) != data::Vocab::kUnk;
-      if (!known)
-        throw DataError("influence: test example " + std::to_string(i + 1) +
-                        " has only words the run's vocabulary does not know; its prediction rests on <unk> alone");
-    }
-    const data::EncodedSet test_set = test.empty() ? data::EncodedSet{} : data::EncodedSet::from(test, run.vocab, ds.pair);
-    influence::InfluenceInputs in;
-    in.model = run.model;
-    in.config = run.model_config;
-    in.train = &train_set;
-    in.test = &test_set;
-    in.dev = &dev_set;
-    in.loss = influence::training_loss_of(run, train_set);
-    in.checkpoints = models::list_checkpoints(run);
-    in.run = &run;
-    in.cache_dir = join_path(run.dir, "influence");  // EK-FAC / K-FAC factors, computed once
-    const auto probs = test.empty() ? std::vector<std::vector<double>>{} : train::predict_proba(run.model, test_set);
-    for (int64_t i = 0; i < test_set.size(); ++i) {
-      const int64_t predicted = std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin();
-      const bool gold_known = test_set.labels[i] >= 0 && !o->test_data.empty();
-      if (o->explain == "gold" && !gold_known) throw InvalidArgument("influence: --explain gold needs labelled --test-data");
-      in.test_labels.push_back(o->explain == "predicted" || !gold_known ? predicted : test_set.labels[i]);
-    }
     const bool show = !globals().quiet && !globals().json;
     std::unique_ptr<Progress> bar;
     std::string stage;
     int64_t shown = 0;
-    in.progress = [&](const std::string& s, int64_t done, int64_t total) {
+    q.progress = [&](const std::string& s, int64_t done, int64_t total) {
       if (!show) return;
       if (s != stage || !bar || done < shown) {
         if (bar) bar->finish();
@@ -126,45 +90,23 @@ void register_influence(CLI::App& app) {
       bar->advance(done - shown);
       shown = done;
     };
-    // The request: what must match for --resume to reuse a finished result.
-    Json request{{"run", run.dir}, {"options", o->o.to_json()}, {"explain", o->explain}, {"test_labels", in.test_labels}};
-    {
-      Json texts = Json::array();
-      for (const auto& e : test) texts.push_back(e.tokens);
-      request["tests"] = texts;
-    }
-    const std::string json_path = o->out.empty() ? "" : join_path(o->out, "influence.json");
-    if (o->resume) {
-      if (o->out.empty()) throw InvalidArgument("influence: --resume needs --out");
-      if (path_exists(json_path)) {
-        const Json done = read_json_file(json_path);
-        if (done.contains("request") && done["request"] == request) {
-          info("influence: " + json_path + " holds this request already; not recomputed");
-          if (globals().json) print_json(done);
-          return;
-        }
-        info("influence: " + json_path + " holds another request; recomputing");
+    q.note = [&](const std::string& message, bool warning) {
+      if (bar) {
+        bar->finish();
+        bar.reset();
       }
-    }
-    // Partial results of long methods go to OUT/partial as they finish; a new request without
-    // --resume starts from nothing, and a finished one leaves none behind.
-    const std::string partial_dir = o->out.empty() ? "" : join_path(o->out, "partial");
-    if (!partial_dir.empty() && !o->resume) std::filesystem::remove_all(partial_dir);
-    in.partial = influence::PartialStore(partial_dir, request);
-    const influence::InfluenceResult result = influence::compute_influence(in, o->o);
+      if (warning) warn(message);
+      else info(message);
+    };
+    const app::InfluenceOutcome outcome = app::run_influence(run, q);
     if (bar) bar->finish();
-    if (in.partial.reused() > 0) info("influence: " + std::to_string(in.partial.reused()) + " finished parts reused from " + partial_dir);
-    Json doc = influence::influence_document(result, ds.train, test, run.label_names);
-    doc["run"] = run.dir;
-    doc["request"] = request;
-    if (!o->out.empty()) {
-      make_dirs(o->out);
-      write_file_atomic(join_path(o->out, "influence.json"), doc.dump(1) + "\n");
-      report::write_influence_view(join_path(o->out, "influence.html"), doc, "Influence (" + result.method + "): " + run.dir);
-      std::filesystem::remove_all(partial_dir);
-      info("wrote " + join_path(o->out, "influence.json") + " and influence.html");
+    const Json& doc = outcome.doc;
+    if (outcome.reused) {
+      if (globals().json) print_json(doc);
+      return;
     }
-    const bool converged = !result.diagnostics.contains("converged") || result.diagnostics["converged"].get<bool>();
+    const influence::InfluenceResult& result = outcome.result;
+    const bool converged = outcome.converged;
     if (globals().json) {
       print_json(doc);
     } else {
@@ -191,7 +133,7 @@ void register_influence(CLI::App& app) {
           const size_t i = order[k];
           const int64_t row = v["train"][i].get<int64_t>();
           std::printf("  train %-6lld %+.4e (se %.1e) [%s]\n", static_cast<long long>(row), v["value"][i].get<double>(),
-                      v["standard_error"][i].get<double>(), run.label_names.at(ds.train[row].label).c_str());
+                      v["standard_error"][i].get<double>(), run.label_names.at(outcome.train_labels.at(row)).c_str());
         }
       }
       if (doc.contains("self_influence_ranking")) {
@@ -204,7 +146,7 @@ void register_influence(CLI::App& app) {
         }
       }
     }
-    if (!converged) throw ModelError("influence: " + result.diagnostics.value("diagnosis", std::string("the solver did not converge")));
+    if (!converged) throw ModelError("influence: " + outcome.diagnosis);
   });
 }
 
