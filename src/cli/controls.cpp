@@ -3,14 +3,11 @@
 // control on stdout, and the report's sections when the run has been analysed.
 #include <cstdio>
 
-#include "analysis/controls.h"
+#include "app/controls.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "models/checkpoint.h"
-#include "report/analysis_report.h"
-#include "report/controls_sections.h"
-#include "train/train_run.h"
 
 namespace lumen::cli {
 
@@ -37,20 +34,16 @@ void register_controls(CLI::App& app) {
     o->c.progress = !globals().quiet && !globals().json;
     o->c.validate();
     models::Run run = models::load_run(o->run);
-    data::Dataset ds = train::load_dataset_for_run(run, o->data);
-    const std::string out = o->out.empty() ? join_path(run.dir, "controls") : o->out;
-    make_dirs(out);
-    const Json controls = analysis::run_controls(run, ds, o->c, info).to_json();
-    write_json_file(join_path(out, "controls.json"), controls);
-    const std::vector<Json> sections = report::controls_sections(controls);
-    std::string report;
-    const std::string analysis_dir = join_path(run.dir, "analysis");
-    if (path_exists(join_path(analysis_dir, "summary.json"))) {
-      report = join_path(out, "report.html");
-      report::ReportExtras extras;
-      extras.controls = sections;
-      report::write_analysis_report(report, {report::AnalysisData::load(analysis_dir)}, extras);
-    }
+    app::ControlsRequest request;
+    request.data = o->data;
+    request.out = o->out;
+    request.options = o->c;
+    request.log = info;
+    const app::ControlsOutcome outcome = app::run_controls(run, request);
+    const std::string& out = outcome.out;
+    const std::string& report = outcome.report;
+    const Json& controls = outcome.controls;
+    const std::vector<Json>& sections = outcome.sections;
     if (globals().json) {
       print_json({{"out", out}, {"report", report}, {"controls", controls}});
       return;

@@ -2,13 +2,11 @@
 // mislabel detection, leave-one-out correlation and the linear datamodeling score, one table
 // per validation with a row per method.
 #include <cstdio>
-#include <filesystem>
 
+#include "app/influence_check.h"
 #include "cli/common.h"
 #include "core/error.h"
 #include "core/fs.h"
-#include "influence/check.h"
-#include "train/train_run.h"
 
 namespace lumen::cli {
 
@@ -49,29 +47,14 @@ void register_influence_check(CLI::App& app) {
   cmd->callback([o] {
     setup_runtime();
     o->c.methods = split_list(o->methods);
-    o->c.validate();
+    app::InfluenceCheckRequest request;
+    request.options = o->c;
+    request.out = o->out;
+    request.resume = o->resume;
+    request.log = info;
+    request.validate();
     models::Run run = models::load_run(o->run);
-    data::Dataset ds = train::load_dataset_for_run(run, "");
-    const data::EncodedSet train = data::EncodedSet::from(ds.train, run.vocab, ds.pair);
-    const data::EncodedSet dev = data::EncodedSet::from(ds.dev, run.vocab, ds.pair);
-    const data::EncodedSet test = data::EncodedSet::from(ds.test, run.vocab, ds.pair);
-    influence::CheckInputs in;
-    in.run = &run;
-    in.train = &train;
-    in.dev = &dev;
-    in.test = &test;
-    in.log = [](const std::string& s) { info(s); };
-    // Finished retrainings go to OUT.partial/ as they finish (a new check without --resume
-    // starts from nothing; a finished one leaves none behind).
-    if (o->resume && o->out.empty()) throw InvalidArgument("influence-check: --resume needs --out");
-    const std::string partial_dir = o->out.empty() ? "" : o->out + ".partial";
-    if (!partial_dir.empty() && !o->resume) std::filesystem::remove_all(partial_dir);
-    in.partial = influence::PartialStore(partial_dir, {{"run", run.dir}, {"options", o->c.to_json()}, {"test", test.size()}});
-    const Json result = influence::check_influence(in, o->c);
-    if (!o->out.empty()) {
-      write_file_atomic(o->out, result.dump(1) + "\n");
-      std::filesystem::remove_all(partial_dir);
-    }
+    const Json result = app::run_influence_check(run, request);
     if (globals().json) {
       print_json(result);
       return;
