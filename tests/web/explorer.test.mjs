@@ -272,6 +272,8 @@ try {
   await shot(page, '09-attack-job');
   // A split's analysis in the background: every instance's taus listed; a row opens the text
   // with the job's analysis of it (the dev split: the run was analysed on test only).
+  const jobKinds = await page.$$eval('#job-kind option', (els) => els.map((e) => e.value));
+  check(jobKinds.includes('attack:bae') && jobKinds.includes('analyze'), `the run's job kinds: ${jobKinds.join(', ')}`);
   await page.selectOption('#job-kind', 'analyze');
   await page.selectOption('#example-split', 'dev');
   await page.fill('#job-limit', '8');

@@ -234,6 +234,19 @@ function showView(name) {
   saveHash();
 }
 
+// The background jobs the run offers: explain, each attack recipe it serves (the editor's too
+// when it has one), analyze.
+function jobKinds() {
+  const select = $('#job-kind');
+  const before = select.value;
+  clear(select);
+  select.append(el('option', { value: 'explain', text: 'Explain' }));
+  for (const r of (runInfo(state.run) || {}).recipes || ['textfooler', 'pwws', 'deepwordbug'])
+    select.append(el('option', { value: `attack:${r}`, text: `Attack (${r})` }));
+  select.append(el('option', { value: 'analyze', text: 'Analyze (Jain & Wallace)' }));
+  if ([...select.options].some((o) => o.value === before)) select.value = before;
+}
+
 function renderAdversarial() {
   const info = runInfo(state.run) || {};
   renderAttack($('#attack-box'), attackAnswer, attackError, runAttack, info.recipes || ['textfooler', 'pwws', 'deepwordbug', 'hotflip']);
@@ -394,6 +407,7 @@ function bind() {
     state.run = $('#run').value;
     state.edits = [];
     $('#text-b').hidden = !runInfo(state.run).pair;
+    jobKinds();
     loadExamples();
     explain();
   });
@@ -487,6 +501,7 @@ async function main() {
   $('#method-set').value = state.methods;
   $('#show-original').checked = state.original;
   $('#text-b').hidden = !runInfo(state.run).pair;
+  jobKinds();
   const examples = await loadExamples();
   if (!restored && examples.length) {
     state.text = examples[0].text;
