@@ -15,6 +15,18 @@ int64_t AnalysisInput::count(const analysis::AnalysisOptions& o) const {
   return o.limit > 0 ? std::min<int64_t>(o.limit, n) : n;
 }
 
+void apply_only(analysis::AnalysisOptions& a, const std::vector<std::string>& only) {
+  if (only.empty()) return;
+  a.gradient = a.loo = a.permutation = a.adversarial = false;
+  for (const auto& s : only) {
+    if (s == "gradient") a.gradient = true;
+    else if (s == "loo") a.loo = true;
+    else if (s == "permutation") a.permutation = true;
+    else if (s == "adversarial") a.adversarial = true;
+    else throw InvalidArgument("analyze: --only takes gradient, loo, permutation, adversarial; got '" + s + "'");
+  }
+}
+
 AnalysisInput analysis_input(const models::Run& run, const std::string& data, const std::string& split) {
   const data::Split s = data::parse_split(split);
   data::Dataset ds = train::load_dataset_for_run(run, data == "run" ? "" : data);

@@ -12,22 +12,6 @@
 
 namespace lumen::cli {
 
-namespace {
-
-void apply_only(analysis::AnalysisOptions& a, const std::vector<std::string>& only) {
-  if (only.empty()) return;
-  a.gradient = a.loo = a.permutation = a.adversarial = false;
-  for (const auto& s : only) {
-    if (s == "gradient") a.gradient = true;
-    else if (s == "loo") a.loo = true;
-    else if (s == "permutation") a.permutation = true;
-    else if (s == "adversarial") a.adversarial = true;
-    else throw InvalidArgument("analyze: --only takes gradient, loo, permutation, adversarial; got '" + s + "'");
-  }
-}
-
-}  // namespace
-
 void register_analyze(CLI::App& app) {
   struct Options {
     std::string run, data, split = "test", out, name;
@@ -66,7 +50,7 @@ void register_analyze(CLI::App& app) {
   cmd->add_flag("--no-report", o->no_report, "Do not write report.html");
   cmd->callback([o] {
     setup_runtime();
-    apply_only(o->a, o->only);
+    app::apply_only(o->a, o->only);
     if (!o->epsilons.empty()) {
       o->a.adversarial_options.epsilon = o->epsilons[0];
       o->a.adversarial_options.more_epsilons.assign(o->epsilons.begin() + 1, o->epsilons.end());

@@ -10,6 +10,7 @@
 #include "app/attack.h"
 #include "app/counterfactual.h"
 #include "app/explain.h"
+#include "app/inputs.h"
 #include "app/instance.h"
 #include "app/nle.h"
 #include "app/predict.h"
@@ -332,24 +333,12 @@ analysis::AnalysisOptions analyze_options(const Json& j, int64_t limit) {
   a.progress = false;
   a.batch_size = 16;  // progress (and cancellation) every 16 instances
   if (j.contains("only")) {
-    std::vector<std::string> only;
-    if (j["only"].is_string()) {
-      std::string s = j["only"].get<std::string>();
-      for (size_t p = 0; p <= s.size();) {
-        const size_t c = std::min(s.find(',', p), s.size());
-        if (c > p) only.push_back(s.substr(p, c - p));
-        p = c + 1;
-      }
-    } else {
-      only = string_list(j, "only");
-    }
-    a.gradient = a.loo = a.permutation = a.adversarial = false;
-    for (const auto& s : only) {
-      if (s == "gradient") a.gradient = true;
-      else if (s == "loo") a.loo = true;
-      else if (s == "permutation") a.permutation = true;
-      else if (s == "adversarial") a.adversarial = true;
-      else throw RequestError(400, "only", "field 'only' takes gradient, loo, permutation, adversarial; got '" + s + "'");
+    try {
+      app::apply_only(a, j["only"].is_string() ? app::split_list(j["only"].get<std::string>()) : string_list(j, "only"));
+    } catch (const RequestError&) {
+      throw;
+    } catch (const InvalidArgument& e) {
+      throw RequestError(400, "only", e.what());
     }
   }
   a.permutations = int_field(j, "permutations", "permutations", a.permutations, 1, 10000);
