@@ -341,7 +341,7 @@ analysis::AnalysisOptions analyze_options(const Json& j, int64_t limit) {
       throw RequestError(400, "only", e.what());
     }
   }
-  a.permutations = int_field(j, "permutations", "permutations", a.permutations, 1, 10000);
+  a.permutations = int_field(j, "permutations", "permutations", a.permutations, 1, 1000);  // every TVD is in the result
   a.seed = static_cast<uint64_t>(int_field(j, "seed", "seed", static_cast<int64_t>(a.seed), 0, INT64_MAX));
   try {
     a.validate();

@@ -49,6 +49,17 @@ class Server : public testing::Test {
     c.set_read_timeout(60, 0);
     return c;
   }
+  // The job's state once it has left queued / running (polled every 50 ms, for a minute at most).
+  Json finished(const std::string& url) const {
+    auto c = client();
+    Json st;
+    for (int i = 0; i < 1200; ++i) {
+      st = Json::parse(c.Get(url.c_str())->body);
+      if (st["state"] != "queued" && st["state"] != "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return st;
+  }
   Json post(const std::string& path, const Json& body, int expect = 200) const {
     auto c = client();
     auto res = c.Post(path.c_str(), body.dump(), "application/json");
@@ -215,12 +226,7 @@ TEST_F(Server, JobsReportProgressFinishAndCancel) {
   const Json submitted = post("/api/jobs", {{"kind", "explain"}, {"run", "kw"}, {"split", "test"}, {"limit", 5},
                                             {"methods", "attention,loo"}}, 202);
   const std::string url = submitted["url"];
-  Json st;
-  for (int i = 0; i < 600; ++i) {
-    st = Json::parse(c.Get(url.c_str())->body);
-    if (st["state"] != "queued" && st["state"] != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  Json st = finished(url);
   ASSERT_EQ(st["state"], "done") << st.dump();
   EXPECT_EQ(st["progress"]["done"], 5);
   EXPECT_EQ(st["progress"]["total"], 5);
@@ -354,15 +360,9 @@ TEST_F(Server, AttacksATextAndFindsItsInfluence) {
 }
 
 TEST_F(Server, AttackJobsReportProgressAndMatchTheCli) {
-  auto c = client();
   const Json submitted = post("/api/jobs", {{"kind", "attack"}, {"run", "kw"}, {"split", "test"}, {"limit", 6}, {"recipe", "pwws"}}, 202);
   const std::string url = submitted["url"];
-  Json st;
-  for (int i = 0; i < 1200; ++i) {
-    st = Json::parse(c.Get(url.c_str())->body);
-    if (st["state"] != "queued" && st["state"] != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const Json st = finished(url);
   ASSERT_EQ(st["state"], "done") << st.dump();
   EXPECT_EQ(st["progress"]["total"], 6);
   EXPECT_EQ(st["progress"]["done"], 6);
@@ -401,16 +401,10 @@ void expect_close(const Json& a, const Json& b, const std::string& where, double
 }
 
 TEST_F(Server, AnalyzeJobsMatchTheCliAndFeedTheAnalysisView) {
-  auto c = client();
   const Json submitted = post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"split", "test"}, {"limit", 5},
                                             {"permutations", 20}}, 202);
   const std::string url = submitted["url"];
-  Json st;
-  for (int i = 0; i < 1200; ++i) {
-    st = Json::parse(c.Get(url.c_str())->body);
-    if (st["state"] != "queued" && st["state"] != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const Json st = finished(url);
   ASSERT_EQ(st["state"], "done") << st.dump();
   const Json& records = st["result"]["records"];
   ASSERT_EQ(records.size(), 5u);
@@ -432,6 +426,20 @@ TEST_F(Server, AnalyzeJobsMatchTheCliAndFeedTheAnalysisView) {
   ASSERT_TRUE(a["found"].get<bool>()) << a.dump();
   EXPECT_EQ(a["record"], records[2]);
   EXPECT_EQ(a["split"], "test");
+  // A long analysis is cancelled while it runs (its progress names the phase).
+  auto c = client();
+  const std::string lurl =
+      post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"split", "train"}, {"limit", 100000}, {"permutations", 1000}}, 202)["url"];
+  Json lst;
+  for (int i = 0; i < 3000; ++i) {
+    lst = Json::parse(c.Get(lurl.c_str())->body);
+    if (lst["state"] != "queued" && !(lst["state"] == "running" && lst["progress"]["done"].get<int64_t>() == 0)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(lst["state"], "running") << lst.dump();
+  EXPECT_FALSE(lst["progress"]["label"].get<std::string>().empty());
+  ASSERT_EQ(c.Delete(lurl.c_str())->status, 200);
+  EXPECT_EQ(finished(lurl)["state"], "cancelled");
   EXPECT_EQ(post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"only", "gradient,attention"}}, 400)["field"], "only");
   EXPECT_EQ(post("/api/jobs", {{"kind", "analyze"}, {"run", "kw"}, {"permutations", 0}}, 400)["field"], "permutations");
 }
