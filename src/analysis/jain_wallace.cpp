@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <array>
 #include <map>
 #include <numeric>
 
@@ -34,6 +35,7 @@ Json AnalysisOptions::to_json() const {
           {"loo", loo},
           {"permutation", permutation},
           {"adversarial", adversarial},
+          {"erasure", erasure},
           {"limit", limit},
           {"permutations", permutations},
           {"adversarial_options",
@@ -55,7 +57,8 @@ Json AnalysisOptions::to_json() const {
 Json PhaseSeconds::to_json() const {
   return {{"gradient", gradient},       {"loo", loo},
           {"permutation", permutation}, {"adversarial", adversarial},
-          {"statistics", statistics},   {"total", total()}};
+          {"erasure", erasure},         {"statistics", statistics},
+          {"total", total()}};
 }
 
 uint64_t instance_seed(uint64_t seed, int64_t index, uint64_t stream) {
@@ -208,6 +211,17 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
     bar.finish();
     result.seconds.adversarial = since(t0);
   }
+  if (o.erasure) {
+    auto t0 = Clock::now();
+    Progress bar("erasure", total, o.progress);
+    torch::NoGradGuard ng;
+    for (int64_t i = 0; i < total; ++i) {
+      recs[i].erasure = erasure_test(model, decisions[i], recs[i].loo, instance_seed(o.seed, i, 3), o.fast);
+      if (i % 16 == 15) bar.advance(16);
+    }
+    bar.finish();
+    result.seconds.erasure = since(t0);
+  }
   {
     auto t0 = Clock::now();
     for (auto& r : recs) {
@@ -237,6 +251,7 @@ Json InstanceRecord::to_json(const std::vector<std::string>& names) const {
                         {"mean_tvd", permutation->mean_tvd},
                         {"max_attention", permutation->max_attention},
                         {"tvds", vec(permutation->tvds)}};
+  if (erasure) j["erasure"] = erasure->to_json();
   if (adversarial) {
     j["adversarial"] = {{"attention", vec(adversarial->attention)},
                         {"jsd", adversarial->jsd},
@@ -331,6 +346,86 @@ Json group_summary(const std::vector<const InstanceRecord*>& rs, const AnalysisO
       }
       j["adversarial"]["by_epsilon"] = b;
     }
+  }
+  if (o.erasure) {
+    // Single weight: JS(p, p without i*) - JS(p, p without r), and which erasure flips.
+    Moments delta;
+    int64_t positive = 0, top_only = 0, random_only = 0, both = 0, neither = 0;
+    std::map<std::string, std::array<Moments, 2>> removed;  // ranking -> fraction, mass (flipped only)
+    std::map<std::string, int64_t> flipped;
+    std::vector<std::string> rankings;
+    for (const auto* r : rs) {
+      if (!r->erasure) continue;
+      const ErasureResult& e = *r->erasure;
+      if (e.random >= 0) {
+        delta.v.push_back(e.delta_jsd());
+        positive += e.delta_jsd() > 0;
+        if (e.flip_top && e.flip_random) ++both;
+        else if (e.flip_top) ++top_only;
+        else if (e.flip_random) ++random_only;
+        else ++neither;
+      }
+      for (const auto& ord : e.orders) {
+        if (!flipped.count(ord.ranking)) {
+          rankings.push_back(ord.ranking);
+          flipped[ord.ranking] = 0;
+        }
+        if (!ord.removed) continue;
+        ++flipped[ord.ranking];
+        removed[ord.ranking][0].v.push_back(ord.fraction);
+        removed[ord.ranking][1].v.push_back(ord.mass);
+      }
+    }
+    Json orders = Json::object();
+    const double measured = static_cast<double>(std::count_if(rs.begin(), rs.end(), [](const InstanceRecord* r) { return r->erasure.has_value(); }));
+    for (const auto& name : rankings)
+      orders[name] = {{"flip_rate", measured > 0 ? Json(flipped[name] / measured) : Json(nullptr)},
+                      {"fraction_removed", removed[name][0].to_json()},
+                      {"mass_removed", removed[name][1].to_json()}};
+    j["erasure"] = {{"delta_jsd", delta.to_json()},
+                    {"fraction_delta_jsd_positive", delta.v.empty() ? Json(nullptr) : Json(double(positive) / delta.v.size())},
+                    {"single_flips", {{"top_only", top_only}, {"random_only", random_only}, {"both", both}, {"neither", neither}}},
+                    {"orders", orders}};
+  }
+  if (o.erasure) {
+    // Single weight: JS(p, p without i*) - JS(p, p without r), and which erasure flips.
+    Moments delta;
+    int64_t positive = 0, top_only = 0, random_only = 0, both = 0, neither = 0;
+    std::map<std::string, std::array<Moments, 2>> removed;  // ranking -> fraction, mass (flipped only)
+    std::map<std::string, int64_t> flipped;
+    std::vector<std::string> rankings;
+    for (const auto* r : rs) {
+      if (!r->erasure) continue;
+      const ErasureResult& e = *r->erasure;
+      if (e.random >= 0) {
+        delta.v.push_back(e.delta_jsd());
+        positive += e.delta_jsd() > 0;
+        if (e.flip_top && e.flip_random) ++both;
+        else if (e.flip_top) ++top_only;
+        else if (e.flip_random) ++random_only;
+        else ++neither;
+      }
+      for (const auto& ord : e.orders) {
+        if (!flipped.count(ord.ranking)) {
+          rankings.push_back(ord.ranking);
+          flipped[ord.ranking] = 0;
+        }
+        if (!ord.removed) continue;
+        ++flipped[ord.ranking];
+        removed[ord.ranking][0].v.push_back(ord.fraction);
+        removed[ord.ranking][1].v.push_back(ord.mass);
+      }
+    }
+    Json orders = Json::object();
+    const double measured = static_cast<double>(std::count_if(rs.begin(), rs.end(), [](const InstanceRecord* r) { return r->erasure.has_value(); }));
+    for (const auto& name : rankings)
+      orders[name] = {{"flip_rate", measured > 0 ? Json(flipped[name] / measured) : Json(nullptr)},
+                      {"fraction_removed", removed[name][0].to_json()},
+                      {"mass_removed", removed[name][1].to_json()}};
+    j["erasure"] = {{"delta_jsd", delta.to_json()},
+                    {"fraction_delta_jsd_positive", delta.v.empty() ? Json(nullptr) : Json(double(positive) / delta.v.size())},
+                    {"single_flips", {{"top_only", top_only}, {"random_only", random_only}, {"both", both}, {"neither", neither}}},
+                    {"orders", orders}};
   }
   return j;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/adversarial_attention.h"
+#include "analysis/erasure.h"
 #include "analysis/kendall.h"
 #include "analysis/permutation.h"
 #include "core/json.h"
@@ -25,6 +26,8 @@ struct AnalysisOptions {
   bool loo = true;
   bool permutation = true;
   bool adversarial = true;
+  // Serrano & Smith's (2019) erasure test (analysis/erasure.h); off unless asked for.
+  bool erasure = false;
   // Analyse only the first N instances of the split (0 = all).
   int64_t limit = 0;
   // Random permutations per instance.
@@ -62,12 +65,13 @@ struct InstanceRecord {
   KendallResult tau_att_grad, tau_att_loo, tau_grad_loo;
   std::optional<PermutationResult> permutation;
   std::optional<AdversarialResult> adversarial;
+  std::optional<ErasureResult> erasure;
   Json to_json(const std::vector<std::string>& label_names) const;
 };
 
 struct PhaseSeconds {
-  double gradient = 0, loo = 0, permutation = 0, adversarial = 0, statistics = 0;
-  double total() const { return gradient + loo + permutation + adversarial + statistics; }
+  double gradient = 0, loo = 0, permutation = 0, adversarial = 0, erasure = 0, statistics = 0;
+  double total() const { return gradient + loo + permutation + adversarial + erasure + statistics; }
   Json to_json() const;
 };
 

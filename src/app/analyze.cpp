@@ -17,13 +17,14 @@ int64_t AnalysisInput::count(const analysis::AnalysisOptions& o) const {
 
 void apply_only(analysis::AnalysisOptions& a, const std::vector<std::string>& only) {
   if (only.empty()) return;
-  a.gradient = a.loo = a.permutation = a.adversarial = false;
+  a.gradient = a.loo = a.permutation = a.adversarial = a.erasure = false;
   for (const auto& s : only) {
     if (s == "gradient") a.gradient = true;
     else if (s == "loo") a.loo = true;
     else if (s == "permutation") a.permutation = true;
     else if (s == "adversarial") a.adversarial = true;
-    else throw InvalidArgument("analyze: --only takes gradient, loo, permutation, adversarial; got '" + s + "'");
+    else if (s == "erasure") a.erasure = true;
+    else throw InvalidArgument("analyze: --only takes gradient, loo, permutation, adversarial, erasure; got '" + s + "'");
   }
 }
 

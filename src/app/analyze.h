@@ -23,7 +23,7 @@ struct AnalysisInput {
 // Loads the split; DataError naming the split and the data when it is empty.
 AnalysisInput analysis_input(const models::Run& run, const std::string& data, const std::string& split);
 
-// Keeps only the named analyses (gradient, loo, permutation, adversarial) when `only` is not
+// Keeps only the named analyses (gradient, loo, permutation, adversarial, erasure) when `only` is not
 // empty; InvalidArgument for another name.
 void apply_only(analysis::AnalysisOptions& options, const std::vector<std::string>& only);
 

@@ -17,7 +17,7 @@ void register_analyze(CLI::App& app) {
     std::string run, data, split = "test", out, name;
     std::vector<std::string> only;
     std::vector<double> epsilons;
-    bool plain = false, no_report = false;
+    bool plain = false, no_report = false, erasure = false;
     analysis::AnalysisOptions a;
   };
   auto o = std::make_shared<Options>();
@@ -28,7 +28,8 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--split", o->split, "train | dev | test")->capture_default_str();
   cmd->add_option("--out", o->out, "Output directory (default: RUN/analysis)");
   cmd->add_option("--name", o->name, "Name of this model in the report (default: the run directory's name)");
-  cmd->add_option("--only", o->only, "Run only these analyses: gradient,loo,permutation,adversarial")->delimiter(',');
+  cmd->add_option("--only", o->only, "Run only these analyses: gradient,loo,permutation,adversarial,erasure")->delimiter(',');
+  cmd->add_flag("--erasure", o->erasure, "Also run Serrano & Smith's erasure test (zero the top attention weights until the decision flips)");
   cmd->add_option("--limit", o->a.limit, "Analyse the first N instances only (0 = all)")->capture_default_str();
   cmd->add_option("--permutations", o->a.permutations, "Random permutations per instance")->capture_default_str();
   cmd->add_option("--adversaries", ad.candidates, "Adversarial candidates K per instance")->capture_default_str();
@@ -51,6 +52,7 @@ void register_analyze(CLI::App& app) {
   cmd->callback([o] {
     setup_runtime();
     app::apply_only(o->a, o->only);
+    if (o->erasure) o->a.erasure = true;
     if (!o->epsilons.empty()) {
       o->a.adversarial_options.epsilon = o->epsilons[0];
       o->a.adversarial_options.more_epsilons.assign(o->epsilons.begin() + 1, o->epsilons.end());

@@ -75,6 +75,13 @@ Json compact(const Json& r) {
     c["perm"] = round4(r["permutation"]["median_tvd"]);
     c["maxatt"] = round4(r["permutation"]["max_attention"]);
   }
+  if (r.contains("erasure")) {
+    // Per ranking the fraction of the tokens erased at the first decision flip (null: none).
+    Json er = Json::object();
+    for (const auto& [name, o] : r["erasure"]["orders"].items()) er[name] = round4(o["fraction"]);
+    c["er"] = er;
+    c["djs"] = round4(r["erasure"]["delta_jsd"]);
+  }
   if (r.contains("adversarial")) {
     c["adv"] = round4(r["adversarial"]["attention"]);
     c["jsd"] = round4(r["adversarial"]["jsd"]);
@@ -142,8 +149,38 @@ function summaryTable(parent, a) {
     'Data ' + s.data + ' (' + s.split + '), encoder ' + (s.model ? s.model.encoder + ' + ' + s.model.attention + ' attention' : '?') +
     ', accuracy ' + fmt(s.accuracy) + '. Analysis time ' + fmt(sec.total, 1) + ' s (gradients ' + fmt(sec.gradient, 2) +
     ', leave-one-out ' + fmt(sec.loo, 2) + ', permutations ' + fmt(sec.permutation, 2) + ', adversarial ' +
-    fmt(sec.adversarial, 2) + ', statistics ' + fmt(sec.statistics, 2) + '). "sig." = fraction of instances with p <= ' +
+    fmt(sec.adversarial, 2) + (sec.erasure ? ', erasure ' + fmt(sec.erasure, 2) : '') + ', statistics ' + fmt(sec.statistics, 2) + '). "sig." = fraction of instances with p <= ' +
     (s.options ? s.options.alpha : 0.05) + '.'));
+}
+function erasureSection(parent, a) {
+  // Serrano & Smith (2019): erase the top weights of each ranking until the decision flips.
+  const e = (a.summary.overall || {}).erasure;
+  if (!e) return;
+  const names = Object.keys(e.orders);
+  const t = el('table');
+  const head = el('tr');
+  for (const h of ['erasure order', 'decision flips', 'median share of tokens erased', 'median attention mass erased']) head.appendChild(el('th', null, h));
+  t.appendChild(head);
+  for (const n of names) {
+    const o = e.orders[n], tr = el('tr');
+    for (const c of [n, fmt(o.flip_rate, 2), fmt(o.fraction_removed.median), fmt(o.mass_removed.median)]) tr.appendChild(el('td', null, String(c)));
+    t.appendChild(tr);
+  }
+  parent.appendChild(t);
+  const f = e.single_flips;
+  parent.appendChild(el('p', {class: 'note'}, 'Serrano & Smith\'s erasure test: erasing the top-attended token flips ' +
+    (f.top_only + f.both) + ' decisions and a random other token ' + (f.random_only + f.both) + ' (neither: ' + f.neither +
+    '); JS(p, p without top) - JS(p, p without random) is positive for ' + fmt(e.fraction_delta_jsd_positive, 2) +
+    ' of the instances. Shares are over the instances whose decision flips before one token is left.'));
+  const grid = el('div', {class: 'grid'});
+  parent.appendChild(grid);
+  const traces = names.map((n, i) => ({type: 'box', name: n, marker: {color: COLORS[i % COLORS.length]}, boxmean: true,
+    y: a.records.filter(r => r.er && r.er[n] !== null && r.er[n] !== undefined).map(r => r.er[n])}));
+  figure(grid, a.name + ': share of tokens erased before the decision flips', traces,
+         {yaxis: {title: {text: 'share of tokens erased'}, range: [0, 1]}, showlegend: false});
+  const dj = [{type: 'histogram', marker: {color: COLORS[0]}, x: a.records.filter(r => r.djs !== undefined && r.djs !== null).map(r => r.djs), nbinsx: 40}];
+  figure(grid, a.name + ': JS(top erased) - JS(random erased)', dj,
+         {xaxis: {title: {text: 'delta JS divergence'}}, yaxis: {title: {text: 'instances'}}});
 }
 function modelSection(a) {
   const sec = el('section');
@@ -156,6 +193,7 @@ function modelSection(a) {
   if (has('al')) tauHist(grid, a, 'al', 'attention vs leave-one-out');
   if (has('perm')) violinsByMaxAttention(grid, a, 'perm', 'permutation: median output TVD', 'median output TVD');
   if (has('jsd')) { jsdHist(grid, a); violinsByMaxAttention(grid, a, 'jsd', 'adversarial max JSD', 'max JSD'); }
+  if (has('er')) erasureSection(sec, a);
   return sec;
 }
 function comparison(root) {

@@ -37,6 +37,7 @@ AnalysisData tiny_analysis(const std::string& name) {
   analysis::AnalysisOptions o;
   o.progress = false;
   o.adversarial_options.steps = 20;
+  o.erasure = true;
   const auto res = analysis::analyze(model, examples, vocab, false, o);
   AnalysisData a;
   a.name = name;
@@ -92,10 +93,10 @@ TEST(Report, RendersEveryFigureInHeadlessChromiumWithoutConsoleErrors) {
   if (!have_browser()) GTEST_SKIP() << "no Chromium (scripts/install-deps.sh installs chromium-headless-shell)";
   test::TempDir d;
   const std::string page = d.file("report.html");
-  // Two models: the comparison figures (3) and 5 figures per model.
+  // Two models: the comparison figures (3) and 7 figures per model (5, and erasure's 2).
   write_analysis_report(page, {tiny_analysis("first"), tiny_analysis("second")});
   const auto r = test::run_command(std::string(LUMEN_SOURCE_DIR) + "/scripts/check-report.sh " + page + " " +
-                                   d.file("shot.png") + " 13");
+                                   d.file("shot.png") + " 17");
   EXPECT_EQ(r.code, 0) << r.output;
   const std::string& out = r.output;
   EXPECT_TRUE(path_exists(d.file("shot.png"))) << out;
