@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_predict(app);
   register_data(app);
   register_analyze(app);
+  register_drift(app);
   register_report(app);
   register_controls(app);
   register_explain(app);
