@@ -387,46 +387,6 @@ Json group_summary(const std::vector<const InstanceRecord*>& rs, const AnalysisO
                     {"single_flips", {{"top_only", top_only}, {"random_only", random_only}, {"both", both}, {"neither", neither}}},
                     {"orders", orders}};
   }
-  if (o.erasure) {
-    // Single weight: JS(p, p without i*) - JS(p, p without r), and which erasure flips.
-    Moments delta;
-    int64_t positive = 0, top_only = 0, random_only = 0, both = 0, neither = 0;
-    std::map<std::string, std::array<Moments, 2>> removed;  // ranking -> fraction, mass (flipped only)
-    std::map<std::string, int64_t> flipped;
-    std::vector<std::string> rankings;
-    for (const auto* r : rs) {
-      if (!r->erasure) continue;
-      const ErasureResult& e = *r->erasure;
-      if (e.random >= 0) {
-        delta.v.push_back(e.delta_jsd());
-        positive += e.delta_jsd() > 0;
-        if (e.flip_top && e.flip_random) ++both;
-        else if (e.flip_top) ++top_only;
-        else if (e.flip_random) ++random_only;
-        else ++neither;
-      }
-      for (const auto& ord : e.orders) {
-        if (!flipped.count(ord.ranking)) {
-          rankings.push_back(ord.ranking);
-          flipped[ord.ranking] = 0;
-        }
-        if (!ord.removed) continue;
-        ++flipped[ord.ranking];
-        removed[ord.ranking][0].v.push_back(ord.fraction);
-        removed[ord.ranking][1].v.push_back(ord.mass);
-      }
-    }
-    Json orders = Json::object();
-    const double measured = static_cast<double>(std::count_if(rs.begin(), rs.end(), [](const InstanceRecord* r) { return r->erasure.has_value(); }));
-    for (const auto& name : rankings)
-      orders[name] = {{"flip_rate", measured > 0 ? Json(flipped[name] / measured) : Json(nullptr)},
-                      {"fraction_removed", removed[name][0].to_json()},
-                      {"mass_removed", removed[name][1].to_json()}};
-    j["erasure"] = {{"delta_jsd", delta.to_json()},
-                    {"fraction_delta_jsd_positive", delta.v.empty() ? Json(nullptr) : Json(double(positive) / delta.v.size())},
-                    {"single_flips", {{"top_only", top_only}, {"random_only", random_only}, {"both", both}, {"neither", neither}}},
-                    {"orders", orders}};
-  }
   return j;
 }
 
