@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 
+#include "analysis/conicity.h"
 #include "analysis/gradient_importance.h"
 #include "analysis/leave_one_out.h"
 #include "core/error.h"
@@ -153,8 +154,10 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
       std::vector<Decision> ds = make_decisions(model, enc, batch);
       std::vector<std::vector<double>> shown;
       if (o.attention_layer >= 0) shown = layer_attention(enc, batch, o.attention_layer, o.attention_head);
+      const at::Tensor states = enc.states.detach();
       for (size_t r = 0; r < rows.size(); ++r) {
         InstanceRecord& rec = recs[rows[r]];
+        rec.conicity = conicity(states[r].index({batch.token_mask[r]}));
         rec.probs = ds[r].probs;
         rec.prediction = std::max_element(rec.probs.begin(), rec.probs.end()) - rec.probs.begin();
         rec.attention = o.attention_layer >= 0 ? shown[r] : ds[r].attention;
@@ -237,7 +240,8 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
 Json InstanceRecord::to_json(const std::vector<std::string>& names) const {
   auto name = [&](int64_t c) { return c >= 0 && c < static_cast<int64_t>(names.size()) ? Json(names[c]) : Json(nullptr); };
   Json j = {{"index", index},           {"tokens", tokens},        {"label", name(label)},
-            {"prediction", name(prediction)}, {"probs", vec(probs)}, {"attention", vec(attention)}};
+            {"prediction", name(prediction)}, {"probs", vec(probs)}, {"attention", vec(attention)},
+            {"conicity", conicity}};
   if (!rationale.empty()) j["rationale"] = rationale;
   if (!gradient.empty()) j["gradient"] = vec(gradient);
   if (!loo.empty()) j["loo"] = vec(loo);
@@ -307,6 +311,11 @@ Json group_summary(const std::vector<const InstanceRecord*>& rs, const AnalysisO
   if (o.loo) taus["attention_loo"] = tau_summary(rs, &InstanceRecord::tau_att_loo, o.alpha);
   if (o.gradient && o.loo) taus["gradient_loo"] = tau_summary(rs, &InstanceRecord::tau_grad_loo, o.alpha);
   j["kendall"] = taus;
+  {
+    Moments c;
+    for (const auto* r : rs) c.v.push_back(r->conicity);
+    j["conicity"] = c.to_json();
+  }
   if (o.permutation) {
     Moments med;
     int64_t small = 0;

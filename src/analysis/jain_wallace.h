@@ -62,6 +62,8 @@ struct InstanceRecord {
   int64_t prediction = 0;
   std::vector<double> probs;
   std::vector<double> attention, gradient, loo;
+  // Conicity of the encoder's states over the real tokens (analysis/conicity.h).
+  double conicity = 0;
   KendallResult tau_att_grad, tau_att_loo, tau_grad_loo;
   std::optional<PermutationResult> permutation;
   std::optional<AdversarialResult> adversarial;

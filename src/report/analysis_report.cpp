@@ -129,7 +129,7 @@ function summaryTable(parent, a) {
   const s = a.summary, t = el('table');
   const head = el('tr');
   for (const h of ['group', 'n', 'tau(att, grad)', 'sig.', 'tau(att, LOO)', 'sig.', 'tau(grad, LOO)',
-                   'perm. median TVD', 'max JSD mean', 'JSD > 0.4']) head.appendChild(el('th', null, h));
+                   'perm. median TVD', 'max JSD mean', 'JSD > 0.4', 'conicity']) head.appendChild(el('th', null, h));
   t.appendChild(head);
   const groups = [['all', s.overall]].concat(Object.entries(s.by_predicted_class || {}).map(([k, v]) => ['predicted ' + k, v]));
   for (const [g, v] of groups) {
@@ -139,7 +139,8 @@ function summaryTable(parent, a) {
                    tau(k.attention_loo), k.attention_loo ? fmt(k.attention_loo.significant_fraction, 2) : '–', tau(k.gradient_loo),
                    v.permutation ? fmt(v.permutation.median_tvd.median, 4) : '–',
                    v.adversarial ? fmt(v.adversarial.max_jsd.mean) : '–',
-                   v.adversarial ? fmt(v.adversarial['fraction_jsd_above_0.4'], 2) : '–'];
+                   v.adversarial ? fmt(v.adversarial['fraction_jsd_above_0.4'], 2) : '–',
+                   v.conicity && v.conicity.mean !== null && v.conicity.mean !== undefined ? fmt(v.conicity.mean) : '–'];
     for (const c of cells) tr.appendChild(el('td', null, String(c)));
     t.appendChild(tr);
   }

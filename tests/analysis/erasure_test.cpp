@@ -1,14 +1,16 @@
 // Serrano & Smith's erasure test (analysis/erasure.h): its closed form where the output is an
 // attention-weighted sum of token scores, the running-sum fast path equal to the batched plain
 // twin, the pair models' attention gradient against finite differences, and the analysis
-// records and summary that `lumen analyze --only erasure` writes.
+// records and summary that `lumen analyze --only erasure` writes; and the conicity of states.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "analysis/conicity.h"
 #include "analysis/erasure.h"
 #include "analysis/jain_wallace.h"
+#include "core/error.h"
 #include "core/rng.h"
 #include "support/fixtures.h"
 
@@ -136,6 +138,14 @@ TEST_F(ErasureModels, PairModelsTakeTheAttentionGradientThroughTheirDecoder) {
   // The erasure test runs on the pair model through its decoder.
   const ErasureResult r = erasure_test(model, d, {}, 1);
   EXPECT_EQ(r.orders.size(), 4u);
+}
+
+TEST(Conicity, IsOneForAlignedStatesAndOneOverRootMForAnOrthonormalBasis) {
+  const at::Tensor same = torch::tensor({1.0, 2.0, -1.0}).repeat({4, 1}) * torch::tensor({1.0, 2.0, 0.5, 3.0}).unsqueeze(1);
+  EXPECT_NEAR(conicity(same), 1.0, 1e-12);
+  for (int64_t m : {2, 5, 16}) EXPECT_NEAR(conicity(torch::eye(m, torch::kDouble)), 1 / std::sqrt(double(m)), 1e-12) << m;
+  EXPECT_EQ(conicity(torch::tensor({{1.0, 0.0}, {-1.0, 0.0}}, torch::kDouble)), 0.0);  // the mean is zero
+  EXPECT_THROW(conicity(torch::zeros({0, 3})), InvalidArgument);
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ TEST(ErasureCli, RecordsAndSummarisesTheErasureTestPerRanking) {
       EXPECT_GT(a["mass"].get<double>(), 0.0);
     }
     EXPECT_FALSE(rec.contains("adversarial"));  // only what was asked for
+    const double c = rec["conicity"].get<double>();  // always recorded
+    EXPECT_TRUE(c >= -1 && c <= 1) << c;
     ++records;
   }
   EXPECT_EQ(records, 40);
@@ -51,6 +53,7 @@ TEST(ErasureCli, RecordsAndSummarisesTheErasureTestPerRanking) {
   EXPECT_LE(att["fraction_removed"]["median"].get<double>(), rnd["fraction_removed"]["median"].get<double>());
   EXPECT_GT(e["fraction_delta_jsd_positive"].get<double>(), 0.5);
   EXPECT_TRUE(s["seconds"].contains("erasure"));
+  EXPECT_EQ(s["overall"]["conicity"]["n"], 40);
   // A bad name is one clear message.
   r = test::run_lumen("analyze -q --run " + d.file("kw") + " --only erasur");
   EXPECT_EQ(r.code, 2);
