@@ -391,7 +391,11 @@ ApiResponse Api::submit_job(const Json& j) const {
     const analysis::AnalysisOptions a = analyze_options(j, int_field(j, "limit", "limit", 100, 1, 100000));
     const std::string id = jobs_->submit(kind, j, [pool, split, a] {
       const app::RunPool::Lease lease = pool->acquire();
-      const app::AnalysisInput input = app::analysis_input(lease.run(), "run", split);
+      // The split the pool has loaded once (the examples view reads the same), not a reload.
+      app::AnalysisInput input;
+      input.examples = *pool->examples(split);
+      input.data_name = pool->info().data_spec;
+      input.pair = pool->info().model_config.pair;
       app::AnalyzeRequest r;
       r.split = split;
       r.options = a;
