@@ -33,6 +33,8 @@ train::TrainOptions train_options_of(const models::Run& base, const ControlsOpti
   t.amsgrad = j.value("amsgrad", t.amsgrad);
   t.class_weight = j.value("class_weight", t.class_weight);
   t.select = j.value("select", t.select);
+  t.diversity_weight = j.value("diversity_weight", t.diversity_weight);
+  t.rationale_weight = j.value("rationale_weight", t.rationale_weight);
   t.progress = o.progress;
   return t;
 }
@@ -135,14 +137,18 @@ ControlsResult run_controls(models::Run& base, const data::Dataset& ds, const Co
     c.encoder = "average";  // no context: each state sees its own token only
     c.pooling = "attention";
     FrozenControl fc;
+    // The no-context MLPs are trained on the cross-entropy alone, whatever the base's extra terms.
+    train::TrainOptions mlp = topts;
+    mlp.diversity_weight = 0;
+    mlp.rationale_weight = 0;
     {
-      auto m = train_model(c, topts, o.seed + 100, tr, dev);
+      auto m = train_model(c, mlp, o.seed + 100, tr, dev);
       fc.own = train::evaluate(m, test);
     }
     {
       models::ModelConfig u = c;
       u.attention = "uniform";
-      auto m = train_model(u, topts, o.seed + 100, tr, dev);
+      auto m = train_model(u, mlp, o.seed + 100, tr, dev);
       fc.uniform = train::evaluate(m, test);
     }
     {
@@ -154,7 +160,7 @@ ControlsResult run_controls(models::Run& base, const data::Dataset& ds, const Co
             {models::AttentionIntervention::Mode::kReplace, -1, base.model->forward(batch).pooling_attention.detach()});
         return f;
       };
-      train::TrainOptions t = topts;
+      train::TrainOptions t = mlp;
       t.batch_options = frozen;
       auto m = train_model(c, t, o.seed + 100, tr, dev);
       fc.frozen = train::evaluate(m, test, frozen);

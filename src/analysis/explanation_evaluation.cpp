@@ -124,6 +124,19 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   return sxy / std::sqrt(sxx * syy);
 }
 
+double rationale_token_f1(const std::vector<double>& scores, const std::vector<int64_t>& rationale) {
+  if (rationale.empty()) return std::nan("");
+  std::vector<double> magnitude;
+  for (double v : scores) magnitude.push_back(std::abs(v));
+  const auto order = order_by_score(magnitude);
+  const size_t kk = std::min(rationale.size(), order.size());
+  size_t hit = 0;
+  for (size_t q = 0; q < kk; ++q) hit += std::find(rationale.begin(), rationale.end(), order[q]) != rationale.end();
+  const double precision = kk ? static_cast<double>(hit) / kk : 0;
+  const double recall = static_cast<double>(hit) / rationale.size();
+  return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+}
+
 double average_precision(const std::vector<double>& scores, const std::vector<int64_t>& positives) {
   if (positives.empty()) return std::nan("");
   std::vector<char> pos(scores.size(), 0);

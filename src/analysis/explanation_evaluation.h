@@ -73,6 +73,8 @@ std::vector<std::vector<std::vector<double>>> attribute(models::TextClassifier& 
 double spearman(const std::vector<double>& x, const std::vector<double>& y);
 // Average precision of `scores` against the positive positions `positives`.
 double average_precision(const std::vector<double>& scores, const std::vector<int64_t>& positives);
+// Token F1 of the top-|rationale| tokens by |score| (ties: earlier first) against `rationale`.
+double rationale_token_f1(const std::vector<double>& scores, const std::vector<int64_t>& rationale);
 
 // The whole evaluation as JSON (faithfulness, curves, agreement, sanity, plausibility, ranking).
 Json evaluate_explanations(models::TextClassifier& model, const std::vector<data::Example>& examples,

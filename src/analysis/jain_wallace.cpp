@@ -10,11 +10,13 @@
 #include <numeric>
 
 #include "analysis/conicity.h"
+#include "analysis/explanation_evaluation.h"
 #include "analysis/gradient_importance.h"
 #include "analysis/leave_one_out.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/batch_plan.h"
+#include "models/effective_attention.h"
 #include "models/eval_guard.h"
 #include "data/encoded_set.h"
 
@@ -26,6 +28,8 @@ void AnalysisOptions::validate() const {
   if (batch_size < 1) throw InvalidArgument("analyze: batch size must be >= 1");
   if (!(alpha > 0 && alpha < 1)) throw InvalidArgument("analyze: alpha must be in (0, 1)");
   if (attention_layer < -1) throw InvalidArgument("analyze: attention layer must be >= -1, got " + std::to_string(attention_layer));
+  if (effective_attention && attention_layer < 0)
+    throw InvalidArgument("analyze: effective attention is a Transformer self-attention layer's; give --attention-layer K");
   if (attention_head < -1) throw InvalidArgument("analyze: attention head must be >= -1, got " + std::to_string(attention_head));
   adversarial_options.validate();
 }
@@ -51,7 +55,9 @@ Json AnalysisOptions::to_json() const {
           {"seed", seed},
           {"fast", fast},
           {"attention", attention_layer < 0 ? Json("pooling")
-                                            : Json({{"layer", attention_layer}, {"head", attention_head}})},
+                                            : Json({{"layer", attention_layer},
+                                                    {"head", attention_head},
+                                                    {"kind", effective_attention ? "effective" : "raw"}})},
           {"alpha", alpha}};
 }
 
@@ -153,7 +159,18 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
       }
       std::vector<Decision> ds = make_decisions(model, enc, batch);
       std::vector<std::vector<double>> shown;
-      if (o.attention_layer >= 0) shown = layer_attention(enc, batch, o.attention_layer, o.attention_head);
+      if (o.attention_layer >= 0 && o.effective_attention) {
+        torch::NoGradGuard ng;
+        models::ForwardOptions keep;
+        keep.keep_value_maps = true;
+        const models::Encoded full = model->encode(model->embed(batch.ids), batch, keep);
+        layer_attention(full, batch, o.attention_layer, o.attention_head);  // checks the layer and head
+        const at::Tensor eff = models::effective_attention(full.self_attentions[o.attention_layer],
+                                                           full.value_maps[o.attention_layer], batch.mask);
+        shown = per_token(models::received_attention(eff, batch, o.attention_head), batch.token_mask);
+      } else if (o.attention_layer >= 0) {
+        shown = layer_attention(enc, batch, o.attention_layer, o.attention_head);
+      }
       const at::Tensor states = enc.states.detach();
       for (size_t r = 0; r < rows.size(); ++r) {
         InstanceRecord& rec = recs[rows[r]];
@@ -315,6 +332,31 @@ Json group_summary(const std::vector<const InstanceRecord*>& rs, const AnalysisO
     Moments c;
     for (const auto* r : rs) c.v.push_back(r->conicity);
     j["conicity"] = c.to_json();
+  }
+  {
+    // Plausibility against known rationales (synthetic tasks, a JSONL field): token F1 of the
+    // top-|rationale| tokens and the average precision, for attention and the importances.
+    std::map<std::string, std::array<Moments, 2>> pl;
+    int64_t with = 0;
+    for (const auto* r : rs) {
+      if (r->rationale.empty()) continue;
+      ++with;
+      auto add = [&](const std::string& name, const std::vector<double>& scores) {
+        if (scores.size() != r->tokens.size() || scores.empty()) return;
+        std::vector<double> magnitude;
+        for (double v : scores) magnitude.push_back(std::abs(v));
+        pl[name][0].v.push_back(rationale_token_f1(scores, r->rationale));
+        pl[name][1].v.push_back(average_precision(magnitude, r->rationale));
+      };
+      add("attention", r->attention);
+      if (o.gradient) add("gradient", r->gradient);
+      if (o.loo) add("loo", r->loo);
+    }
+    if (with > 0) {
+      Json p = {{"instances", with}};
+      for (const auto& [name, m] : pl) p[name] = {{"token_f1", m[0].to_json()}, {"auprc", m[1].to_json()}};
+      j["plausibility"] = p;
+    }
   }
   if (o.permutation) {
     Moments med;

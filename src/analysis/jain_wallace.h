@@ -47,6 +47,9 @@ struct AnalysisOptions {
   // always act on the pooling attention.
   int64_t attention_layer = -1;
   int64_t attention_head = -1;
+  // With attention_layer >= 0: the layer's effective attention (Brunner et al. 2020,
+  // models/effective_attention.h) instead of its raw weights (`lumen analyze --attention effective`).
+  bool effective_attention = false;
   // p-value threshold of the "significant" fractions.
   double alpha = 0.05;
   bool progress = true;

@@ -22,13 +22,7 @@ PlausibilityResult plausibility(const std::vector<data::Example>& examples, cons
       if (rationale.empty()) continue;
       std::vector<double> magnitude;
       for (double v : A[m][i]) magnitude.push_back(std::abs(v));
-      const auto order = order_by_score(magnitude);
-      const size_t kk = std::min(rationale.size(), order.size());
-      size_t hit = 0;
-      for (size_t q = 0; q < kk; ++q) hit += std::find(rationale.begin(), rationale.end(), order[q]) != rationale.end();
-      const double precision = kk ? static_cast<double>(hit) / kk : 0;
-      const double recall = static_cast<double>(hit) / rationale.size();
-      f1.push_back(precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0);
+      f1.push_back(rationale_token_f1(A[m][i], rationale));
       ap.push_back(average_precision(magnitude, rationale));
     }
     r.token_f1[m] = finite_mean(f1);

@@ -18,6 +18,7 @@ void register_analyze(CLI::App& app) {
     std::vector<std::string> only;
     std::vector<double> epsilons;
     bool plain = false, no_report = false, erasure = false;
+    std::string attention_kind = "raw";
     analysis::AnalysisOptions a;
   };
   auto o = std::make_shared<Options>();
@@ -44,6 +45,10 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--attention-layer", o->a.attention_layer,
                   "Compare a Transformer self-attention layer with the importances (-1 = pooling attention)")
       ->capture_default_str();
+  cmd->add_option("--attention", o->attention_kind,
+                  "With --attention-layer: raw (the weights) | effective (Brunner et al.'s effective attention: the part "
+                  "outside the null space of each head's value-times-output map)")
+      ->capture_default_str();
   cmd->add_option("--attention-head", o->a.attention_head, "Head of --attention-layer (-1 = the mean over heads)")->capture_default_str();
   cmd->add_option("--seed", o->a.seed, "Seed of permutations and adversarial initialisation")->capture_default_str();
   cmd->add_option("--batch-size", o->a.batch_size, "Instances per encoder batch")->capture_default_str();
@@ -53,6 +58,9 @@ void register_analyze(CLI::App& app) {
     setup_runtime();
     app::apply_only(o->a, o->only);
     if (o->erasure) o->a.erasure = true;
+    if (o->attention_kind != "raw" && o->attention_kind != "effective")
+      throw InvalidArgument("analyze: --attention must be raw or effective, got '" + o->attention_kind + "'");
+    o->a.effective_attention = o->attention_kind == "effective";
     if (!o->epsilons.empty()) {
       o->a.adversarial_options.epsilon = o->epsilons[0];
       o->a.adversarial_options.more_epsilons.assign(o->epsilons.begin() + 1, o->epsilons.end());

@@ -48,6 +48,7 @@ void register_predict(CLI::App& app);
 void register_data(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_drift(CLI::App& app);
+void register_compare(CLI::App& app);
 void register_report(CLI::App& app);
 void register_controls(CLI::App& app);
 void register_explain(CLI::App& app);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   register_data(app);
   register_analyze(app);
   register_drift(app);
+  register_compare(app);
   register_report(app);
   register_controls(app);
   register_explain(app);

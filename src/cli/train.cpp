@@ -13,10 +13,12 @@ void register_train(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "Train a classifier with attention and write a run directory");
-  cmd->add_option("--data", o->data, "Dataset spec: builtin name or [FORMAT:]PATH[?key=value...]")->required();
+  cmd->add_option("--data", o->data, "Dataset spec: builtin name or [FORMAT:]PATH[?key=value...] (required unless --adversary-of)");
   cmd->add_option("--out", o->out, "Run directory to create")->required();
   cmd->add_flag("--overwrite", o->overwrite, "Replace an existing run directory");
-  cmd->add_option("--encoder", o->model.encoder, "lstm | cnn | average | transformer")->capture_default_str();
+  cmd->add_option("--encoder", o->model.encoder,
+                  "lstm | ortho-lstm | diversity-lstm | cnn | average | transformer (ortho-lstm, diversity-lstm: "
+                  "Mohankumar et al. 2020)")->capture_default_str();
   cmd->add_option("--attention", o->model.attention, "additive | dot | uniform")->capture_default_str();
   cmd->add_option("--embed-dim", o->model.embed_dim, "Embedding size")->capture_default_str();
   cmd->add_option("--hidden", o->model.hidden, "BiLSTM hidden size per direction / Average output size")->capture_default_str();
@@ -46,10 +48,21 @@ void register_train(CLI::App& app) {
   cmd->add_option("--class-weight", o->train.class_weight, "auto | none | balanced")->capture_default_str();
   cmd->add_option("--select", o->train.select, "Dev metric for the kept epoch: auto | roc_auc | accuracy | last")
       ->capture_default_str();
+  cmd->add_option("--diversity-weight", o->train.diversity_weight,
+                  "Weight of the conicity penalty on the encoder states (default: 0.5 for diversity-lstm, else 0)");
+  cmd->add_option("--rationale-weight", o->train.rationale_weight,
+                  "Weight of rationale supervision: cross-entropy of the attention against each training example's "
+                  "rationale (synthetic tasks; JSONL ?rationale=FIELD)")
+      ->capture_default_str();
+  cmd->add_option("--adversary-of", o->adversary_of,
+                  "Train Wiegreffe & Pinter's adversarial model of this trained run: keep its predictions (TVD) while the "
+                  "attention moves away (KL); the base's architecture, vocabulary and data");
+  cmd->add_option("--adversary-lambda", o->adversary_lambda, "Weight lambda of the adversary's KL term")->capture_default_str();
   cmd->add_option("--seed", o->train.seed, "Seed of initialisation and batch order")->capture_default_str();
   cmd->add_flag("!--no-checkpoints", o->keep_checkpoints, "Do not keep a checkpoint per epoch");
   cmd->add_flag("--record-order", o->train.record_order, "Write order.json: every epoch's batches in training order (for SGD-influence)");
   cmd->callback([o] {
+    if (o->data.empty() && o->adversary_of.empty()) throw CLI::RequiredError("--data");
     setup_runtime();
     o->train.progress = !globals().quiet && !globals().json;
     o->tokenizer.numbers = o->no_fold_numbers ? data::NumberRule::kNone : data::parse_number_rule(o->numbers);

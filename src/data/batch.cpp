@@ -65,6 +65,7 @@ Batch select_rows(const Batch& b, const at::Tensor& index) {
   if (b.pair())
     trim(b.ids_b, b.lengths_b, out.ids_b, out.lengths_b, out.mask_b, out.token_mask_b, b.mask_b, b.token_mask_b);
   out.labels = b.labels.index_select(0, index);
+  if (b.rationale.defined()) out.rationale = b.rationale.index_select(0, index).narrow(1, 0, out.ids.size(1)).contiguous();
   return out;
 }
 

@@ -22,6 +22,9 @@ struct Batch {
   at::Tensor ids_b, lengths_b, mask_b, token_mask_b;
   // [B] int64 class indices (-1 where unknown).
   at::Tensor labels;
+  // [B, T] bool: the positions of each row's known rationale (Example::rationale, shifted past
+  // <s>); a row without one is all false. Undefined when no row of the batch has one.
+  at::Tensor rationale;
 
   bool pair() const { return ids_b.defined(); }
   int64_t size() const { return ids.size(0); }

@@ -16,6 +16,11 @@ EncodedSet EncodedSet::from(const std::vector<Example>& examples, const Vocab& v
     s.ids.push_back(vocab.encode(e.tokens));
     if (pair) s.ids_b.push_back(vocab.encode(e.tokens_b));
     s.labels.push_back(e.label);
+    for (int64_t r : e.rationale)
+      if (r < 0 || r >= static_cast<int64_t>(e.tokens.size()))
+        throw InvalidArgument("data: " + e.source + ": rationale index " + std::to_string(r) + " outside the text's " +
+                              std::to_string(e.tokens.size()) + " tokens");
+    s.rationales.push_back(e.rationale);
     s.tokens += static_cast<int64_t>(e.tokens.size() + e.tokens_b.size());
   }
   return s;
@@ -33,7 +38,23 @@ Batch EncodedSet::batch(const std::vector<int64_t>& rows) const {
   pad_ids(a, batch.ids, batch.lengths, batch.mask, batch.token_mask);
   if (pair) pad_ids(b, batch.ids_b, batch.lengths_b, batch.mask_b, batch.token_mask_b);
   batch.labels = torch::tensor(y, torch::kInt64);
+  bool any = false;
+  const auto has = [&](int64_t r) { return r < static_cast<int64_t>(rationales.size()) && !rationales[r].empty(); };
+  for (int64_t r : rows) any |= has(r);
+  if (any) {
+    batch.rationale = torch::zeros(batch.ids.sizes(), torch::kBool);
+    auto acc = batch.rationale.accessor<bool, 2>();
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (has(rows[i]))
+        for (int64_t t : rationales[rows[i]]) acc[i][t + 1] = true;  // position 0 is <s>
+  }
   return batch;
+}
+
+int64_t EncodedSet::with_rationale() const {
+  int64_t n = 0;
+  for (const auto& r : rationales) n += !r.empty();
+  return n;
 }
 
 std::vector<int64_t> EncodedSet::lengths() const {

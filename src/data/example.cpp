@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "data/utf8.h"
 
 namespace lumen::data {
 
@@ -22,6 +23,54 @@ const std::vector<Example>& Dataset::split(Split s) const {
   return s == Split::kTrain ? train : s == Split::kDev ? dev : test;
 }
 
+namespace {
+
+// Byte offset of code point `cp` in valid UTF-8 `s` (s.size() for cp at the end).
+size_t byte_offset(const std::string& s, int64_t cp) {
+  size_t b = 0;
+  for (int64_t k = 0; k < cp && b < s.size(); ++k) {
+    ++b;
+    while (b < s.size() && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) ++b;
+  }
+  return b;
+}
+
+// The indices of the tokens of `e.text` inside its character spans: the text is cut at every
+// span boundary and each piece tokenized alone; the pieces must give the text's own tokens.
+std::vector<int64_t> span_tokens(const Example& e, const Tokenizer& tokenizer, size_t kept) {
+  TokenizerOptions whole = tokenizer.options();
+  whole.max_length = 0;
+  const Tokenizer untruncated(whole);
+  const int64_t chars = static_cast<int64_t>(decode_utf8(e.text).size());
+  std::set<int64_t> cuts = {0, chars};
+  for (const auto& [a, b] : e.rationale_spans) {
+    if (a < 0 || b > chars || a >= b)
+      throw DataError("data: " + e.source + ": rationale span [" + std::to_string(a) + ", " + std::to_string(b) +
+                      ") must satisfy 0 <= start < end <= " + std::to_string(chars) + " (the text's characters)");
+    cuts.insert(a);
+    cuts.insert(b);
+  }
+  const std::vector<std::string> full = untruncated.tokenize(e.text).tokens;
+  std::vector<std::string> pieces;
+  std::vector<int64_t> out;
+  for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
+    const int64_t a = *it, b = *std::next(it);
+    bool inside = false;
+    for (const auto& sp : e.rationale_spans) inside |= sp.first <= a && b <= sp.second;
+    const size_t from = byte_offset(e.text, a), to = byte_offset(e.text, b);
+    for (auto& t : untruncated.tokenize(e.text.substr(from, to - from)).tokens) {
+      if (inside) out.push_back(static_cast<int64_t>(pieces.size()));
+      pieces.push_back(std::move(t));
+    }
+  }
+  if (pieces != full)
+    throw DataError("data: " + e.source + ": a rationale span cuts through a token; spans must start and end at token boundaries");
+  out.erase(std::remove_if(out.begin(), out.end(), [&](int64_t t) { return t >= static_cast<int64_t>(kept); }), out.end());
+  return out;
+}
+
+}  // namespace
+
 TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer) {
   TokenizeReport report;
   auto run = [&](Example& e, const std::string& text, std::vector<std::string>& tokens, const char* which,
@@ -35,6 +84,21 @@ TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer) {
     }
     if (r.tokens.empty()) throw DataError("data: " + e.source + ": " + which + " is empty (no tokens)");
     tokens = std::move(r.tokens);
+    if (&tokens == &e.tokens) {
+      if (!e.rationale_spans.empty()) {
+        e.rationale = span_tokens(e, tokenizer, tokens.size());
+        e.rationale_spans.clear();
+      }
+      for (int64_t t : e.rationale)
+        if (t < 0 || (!r.truncated && t >= static_cast<int64_t>(tokens.size())))
+          throw DataError("data: " + e.source + ": rationale token index " + std::to_string(t) + " outside the text's " +
+                          std::to_string(tokens.size()) + " tokens");
+      e.rationale.erase(std::remove_if(e.rationale.begin(), e.rationale.end(),
+                                       [&](int64_t t) { return t >= static_cast<int64_t>(tokens.size()); }),
+                        e.rationale.end());
+      std::sort(e.rationale.begin(), e.rationale.end());
+      e.rationale.erase(std::unique(e.rationale.begin(), e.rationale.end()), e.rationale.end());
+    }
     if (train)
       for (auto& w : r.folded) ++report.folded_train[w];
     ++report.texts;

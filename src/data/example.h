@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
@@ -22,8 +23,12 @@ struct Example {
   int64_t label = -1;
   // Label as read from the source, before mapping to an index.
   std::string label_name;
-  // Indices into `tokens` of the true rationale (synthetic tasks); empty when unknown.
+  // Indices into `tokens` of the true rationale (synthetic tasks, or a JSONL field); empty when
+  // unknown.
   std::vector<int64_t> rationale;
+  // The rationale as [start, end) character spans of `text` (code points), as a JSONL field
+  // gave it; tokenize_dataset turns them into `rationale` and clears them.
+  std::vector<std::pair<int64_t, int64_t>> rationale_spans;
   // Where it came from: "file:line" or a file name, for error messages.
   std::string source;
 };
@@ -51,7 +56,10 @@ struct TokenizeReport {
   std::unordered_map<std::string, int64_t> folded_train;
 };
 
-// Tokenizes every example that has no tokens yet; errors name the example's source.
+// Tokenizes every example that has no tokens yet; errors name the example's source. A JSONL
+// rationale is checked against the tokens: token indices must lie inside the text (those past a
+// max_length cut are dropped), character spans must fall on token boundaries and become the
+// indices of the tokens inside them.
 TokenizeReport tokenize_dataset(Dataset& ds, const Tokenizer& tokenizer);
 
 // Maps label names to indices: label_names (if empty) become the sorted names of the training

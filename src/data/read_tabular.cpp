@@ -65,6 +65,27 @@ std::string json_scalar(const Json& v) {
 }
 }  // namespace
 
+namespace {
+// A rationale field: a list of token indices, or a list of [start, end) character spans.
+void read_rationale(const Json& v, const std::string& where, Example& e) {
+  const std::string expected = "jsonl: " + where + ": the rationale must be a list of token indices or of [start, end] character spans";
+  if (!v.is_array()) throw DataError(expected);
+  for (const auto& x : v) {
+    if (x.is_number_integer()) {
+      if (!e.rationale_spans.empty()) throw DataError(expected + " (not both)");
+      e.rationale.push_back(x.get<int64_t>());
+    } else if (x.is_array() && x.size() == 2 && x[0].is_number_integer() && x[1].is_number_integer()) {
+      if (!e.rationale.empty()) throw DataError(expected + " (not both)");
+      e.rationale_spans.emplace_back(x[0].get<int64_t>(), x[1].get<int64_t>());
+    } else {
+      throw DataError(expected + ", got " + x.dump());
+    }
+  }
+  for (int64_t t : e.rationale)
+    if (t < 0) throw DataError("jsonl: " + where + ": rationale token index " + std::to_string(t) + " is negative");
+}
+}  // namespace
+
 ReadResult read_jsonl(const DataSpec& spec) {
   std::istringstream in(read_file(spec.path));
   ReadResult r;
@@ -95,6 +116,8 @@ ReadResult read_jsonl(const DataSpec& spec) {
     t.example.label_name = json_scalar(j[spec.label]);
     if (t.example.label_name.empty()) throw DataError("jsonl: " + where + ": row has no label");
     if (j.contains(spec.split_column)) t.split = split_of(json_scalar(j[spec.split_column]), where);
+    if (!spec.rationale.empty() && j.contains(spec.rationale) && !j[spec.rationale].is_null())
+      read_rationale(j[spec.rationale], where, t.example);
     r.examples.push_back(std::move(t));
   }
   if (r.examples.empty()) throw DataError("jsonl: " + spec.path + " is empty");

@@ -99,6 +99,8 @@ void DataSpec::validate() const {
     throw InvalidArgument("data spec: classes must be binary or fine, got '" + classes + "'");
   if (task < 1 || task > 20) throw InvalidArgument("data spec: task must be in 1..20, got " + std::to_string(task));
   if (limit < 0) throw InvalidArgument("data spec: limit must be >= 0");
+  if (!rationale.empty() && format != "jsonl")
+    throw InvalidArgument("data spec: rationale=FIELD is read from JSONL files only, the format is " + format);
 }
 
 DataSpec parse_data_spec(const std::string& spec_string) {
@@ -134,6 +136,7 @@ DataSpec parse_data_spec(const std::string& spec_string) {
       {"text_b", [&](const std::string& v) { spec.text_b = v; }},
       {"label", [&](const std::string& v) { spec.label = v; }},
       {"split", [&](const std::string& v) { spec.split_column = v; }},
+      {"rationale", [&](const std::string& v) { spec.rationale = v; }},
       {"groups", [&](const std::string& v) { spec.groups = v; }},
       {"classes", [&](const std::string& v) { spec.classes = v; }},
       {"task", [&](const std::string& v) { spec.task = to_int("task", v); }},
@@ -174,6 +177,7 @@ std::string DataSpec::to_string() const {
   if (text_b != default_text_b) kv.push_back("text_b=" + text_b);
   if (label != d.label) kv.push_back("label=" + label);
   if (split_column != d.split_column) kv.push_back("split=" + split_column);
+  if (!rationale.empty()) kv.push_back("rationale=" + rationale);
   if (groups != d.groups && format == "20ng") kv.push_back("groups=" + groups);
   if (classes != d.classes) kv.push_back("classes=" + classes);
   if (task != d.task) kv.push_back("task=" + std::to_string(task));

@@ -25,6 +25,11 @@ struct DataSpec {
   std::string text_b;
   // Column or field of the label.
   std::string label = "label";
+  // JSONL: field of each row's human rationale (absent or null: none), either a list of token
+  // indices into the tokenized text or a list of [start, end) character spans of the text
+  // (Unicode code points, as Python indexes a string); spans must fall on token boundaries.
+  // Empty: rationales are not read.
+  std::string rationale;
   // Column or field naming each row's split (train/dev/test); used when present.
   std::string split_column = "split";
   // 20ng: the two (or more) newsgroups to classify, comma-separated.

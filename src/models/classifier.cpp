@@ -104,6 +104,7 @@ Encoded TextClassifierImpl::encode(const at::Tensor& embeddings, const data::Bat
   }();
   enc.states = eo.states;
   enc.self_attentions = std::move(eo.attentions);
+  enc.value_maps = std::move(eo.value_maps);
   if (config_.pair) {
     enc.embeddings_b = embeddings_b.defined() ? embeddings_b : embed(batch.ids_b);
     TapRecorder::Scope scope("encoder_b");

@@ -30,6 +30,7 @@ struct Encoded {
   at::Tensor embeddings;   // [B, T, E]
   at::Tensor embeddings_b; // [B, T_b, E] for pairs
   std::vector<at::Tensor> self_attentions;
+  std::vector<at::Tensor> value_maps;  // with ForwardOptions::keep_value_maps (Transformer)
 };
 
 class TextClassifierImpl : public torch::nn::Module {

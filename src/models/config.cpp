@@ -13,7 +13,7 @@ void ModelConfig::validate() const {
     }
     throw InvalidArgument("model: " + field + " must be one of " + list + ", got '" + v + "'");
   };
-  one_of("encoder", encoder, {"lstm", "cnn", "average", "transformer"});
+  one_of("encoder", encoder, {"lstm", "cnn", "average", "transformer", "ortho-lstm", "diversity-lstm"});
   one_of("attention", attention, {"additive", "dot", "uniform"});
   one_of("pooling", pooling, {"attention", "cls"});
   one_of("lstm_impl", lstm_impl, {"fused", "plain"});
@@ -40,16 +40,19 @@ void ModelConfig::validate() const {
 }
 
 EncoderKind ModelConfig::encoder_kind() const {
-  if (encoder == "lstm") return EncoderKind::kLstm;
+  if (encoder == "lstm" || encoder == "diversity-lstm") return EncoderKind::kLstm;
+  if (encoder == "ortho-lstm") return EncoderKind::kOrthoLstm;
   if (encoder == "cnn") return EncoderKind::kCnn;
   if (encoder == "average") return EncoderKind::kAverage;
   if (encoder == "transformer") return EncoderKind::kTransformer;
-  throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, got '" + encoder + "'");
+  throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, ortho-lstm, diversity-lstm, got '" +
+                        encoder + "'");
 }
 
 int64_t ModelConfig::output_dim() const {
   switch (encoder_kind()) {
-    case EncoderKind::kLstm: return 2 * hidden;
+    case EncoderKind::kLstm:
+    case EncoderKind::kOrthoLstm: return 2 * hidden;
     case EncoderKind::kCnn: return cnn_filters * static_cast<int64_t>(cnn_kernels.size());
     case EncoderKind::kAverage: return hidden;
     case EncoderKind::kTransformer: return model_dim;

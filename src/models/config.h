@@ -10,10 +10,15 @@
 namespace lumen::models {
 
 // The encoder families, as typed values (ModelConfig::encoder keeps the name for the JSON form).
-enum class EncoderKind { kLstm, kCnn, kAverage, kTransformer };
+// diversity-lstm is the BiLSTM (kLstm) trained with the conicity penalty
+// (TrainOptions::diversity_weight); ortho-lstm is kOrthoLstm.
+enum class EncoderKind { kLstm, kOrthoLstm, kCnn, kAverage, kTransformer };
 
 struct ModelConfig {
-  // lstm | cnn | average | transformer.
+  // lstm | ortho-lstm | diversity-lstm | cnn | average | transformer. ortho-lstm: Mohankumar et
+  // al. (2020)'s Orthogonal LSTM, each direction's state made orthogonal to the mean of its
+  // earlier states at every step; diversity-lstm: the BiLSTM, trained with their diversity
+  // (conicity) penalty.
   std::string encoder = "lstm";
   // Attention over tokens: additive (v^T tanh(W h + b)) | dot (w^T h / sqrt(m)) | uniform
   // (fixed 1/n, the Wiegreffe & Pinter baseline).

@@ -10,11 +10,12 @@ namespace lumen::models {
 std::shared_ptr<EncoderImpl> make_encoder(const ModelConfig& c) {
   const EncoderKind kind = c.encoder_kind();
   if (kind == EncoderKind::kLstm) return std::make_shared<LstmEncoderImpl>(c.embed_dim, c.hidden, c.lstm_impl == "fused");
+  if (kind == EncoderKind::kOrthoLstm) return std::make_shared<OrthoLstmEncoderImpl>(c.embed_dim, c.hidden);
   if (kind == EncoderKind::kCnn) return std::make_shared<CnnEncoderImpl>(c.embed_dim, c.cnn_filters, c.cnn_kernels);
   if (kind == EncoderKind::kAverage) return std::make_shared<AverageEncoderImpl>(c.embed_dim, c.hidden);
   if (kind == EncoderKind::kTransformer)
     return std::make_shared<TransformerEncoderImpl>(c.embed_dim, c.model_dim, c.layers, c.heads, c.ff_dim);
-  throw InvalidArgument("model: encoder must be one of lstm, cnn, average, transformer, got '" + c.encoder + "'");
+  throw InvalidArgument("model: unknown encoder '" + c.encoder + "'");
 }
 
 at::Tensor apply_interventions(const at::Tensor& w, const ForwardOptions& options, int64_t layer) {

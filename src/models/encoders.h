@@ -18,6 +18,9 @@ struct EncoderOutput {
   at::Tensor final;   // [B, m]
   // Transformer self-attention maps, [B, heads, T, T] per layer; empty for other encoders.
   std::vector<at::Tensor> attentions;
+  // With ForwardOptions::keep_value_maps, per layer each head's value-times-output map
+  // V_h W_O^h^T [B, heads, T, model_dim] (what the head's attention weights mix); else empty.
+  std::vector<at::Tensor> value_maps;
 };
 
 class EncoderImpl : public torch::nn::Module {
@@ -48,6 +51,30 @@ class LstmEncoderImpl : public EncoderImpl {
  private:
   int64_t hidden_;
   bool fused_;
+};
+
+// Orthogonal BiLSTM (Mohankumar et al. 2020, "Towards Transparent and Explainable Attention
+// Models"): in each direction, the LSTM step's state h_t is replaced by its component orthogonal
+// to the mean of that direction's earlier states, h_t - (h_t . m / (m . m + eps)) m with
+// m the running mean of the earlier states (the reference code's: their sum over t, t the
+// 1-based step; the scale does not change the projection), and the orthogonalised state is what
+// the next step reads. eps guards the first step (m = 0); the reference's 1e-6 leaves a
+// residual alignment of eps / |m|^2 (up to 1e-4 for small states), so Lumen uses 1e-12. The reference runs one direction of size 2H; this runs
+// both directions of the BiLSTM, each orthogonalised on its own, so that it differs from the
+// vanilla BiLSTM by the orthogonalisation only. Same parameters and layout as LstmEncoderImpl;
+// runs step by step with LibTorch operations (autograd, any dtype). Final state as the BiLSTM's.
+class OrthoLstmEncoderImpl : public EncoderImpl {
+ public:
+  OrthoLstmEncoderImpl(int64_t embed_dim, int64_t hidden);
+  EncoderOutput encode(const at::Tensor& emb, const at::Tensor& mask, const at::Tensor& lengths,
+                       const ForwardOptions& options) override;
+  int64_t output_dim() const override { return 2 * hidden_; }
+  std::vector<LinearLayer> linear_layers() override;
+  at::Tensor w_ih, w_hh, b_ih, b_hh;  // as LstmEncoderImpl's
+  static constexpr double kEps = 1e-12;
+
+ private:
+  int64_t hidden_;
 };
 
 // CNN: kernels (1, 3, 5, 7) x filters, same padding, ReLU, outputs at padding zeroed.

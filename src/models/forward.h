@@ -40,6 +40,9 @@ struct ForwardOptions {
   // explorer's edits). Passed per call and never stored on the model, so that concurrent
   // callers of one model can edit differently; empty: none.
   AttentionEdit edit;
+  // A Transformer also returns each layer's value-times-output maps (EncoderOutput::value_maps),
+  // from which models/effective_attention.h computes Brunner et al.'s effective attention.
+  bool keep_value_maps = false;
 };
 
 struct ModelOutput {

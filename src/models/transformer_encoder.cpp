@@ -51,6 +51,8 @@ EncoderOutput TransformerEncoderImpl::encode(const at::Tensor& emb, const at::Te
     at::Tensor attn = torch::softmax(scores, -1);  // [B, heads, T, T]
     attn = apply_interventions(attn, options, static_cast<int64_t>(l));
     out.attentions.push_back(attn);
+    if (options.keep_value_maps)  // head h's V_h W_O[:, h dh:(h+1) dh]^T: [B, heads, T, dh] x [heads, dh, D]
+      out.value_maps.push_back(torch::matmul(v, b.out->weight.view({model_dim_, heads_, dh}).permute({1, 2, 0})));
     at::Tensor ctx = torch::matmul(attn, v).permute({0, 2, 1, 3}).reshape({B, T, model_dim_});
     x = x + linear(b.out, ctx);
     x = x + linear(b.ff2, torch::relu(linear(b.ff1, b.ln2->forward(x))));

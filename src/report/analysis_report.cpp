@@ -129,7 +129,8 @@ function summaryTable(parent, a) {
   const s = a.summary, t = el('table');
   const head = el('tr');
   for (const h of ['group', 'n', 'tau(att, grad)', 'sig.', 'tau(att, LOO)', 'sig.', 'tau(grad, LOO)',
-                   'perm. median TVD', 'max JSD mean', 'JSD > 0.4', 'conicity']) head.appendChild(el('th', null, h));
+                   'perm. median TVD', 'max JSD mean', 'JSD > 0.4', 'conicity', 'attention F1 vs rationale'])
+    head.appendChild(el('th', null, h));
   t.appendChild(head);
   const groups = [['all', s.overall]].concat(Object.entries(s.by_predicted_class || {}).map(([k, v]) => ['predicted ' + k, v]));
   for (const [g, v] of groups) {
@@ -140,7 +141,8 @@ function summaryTable(parent, a) {
                    v.permutation ? fmt(v.permutation.median_tvd.median, 4) : '–',
                    v.adversarial ? fmt(v.adversarial.max_jsd.mean) : '–',
                    v.adversarial ? fmt(v.adversarial['fraction_jsd_above_0.4'], 2) : '–',
-                   v.conicity && v.conicity.mean !== null && v.conicity.mean !== undefined ? fmt(v.conicity.mean) : '–'];
+                   v.conicity && v.conicity.mean !== null && v.conicity.mean !== undefined ? fmt(v.conicity.mean) : '–',
+                   v.plausibility && v.plausibility.attention ? fmt(v.plausibility.attention.token_f1.mean) : '–'];
     for (const c of cells) tr.appendChild(el('td', null, String(c)));
     t.appendChild(tr);
   }

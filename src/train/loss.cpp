@@ -36,6 +36,59 @@ at::Tensor TrainingLoss::mean(const at::Tensor& logits, const at::Tensor& labels
   return per_example(logits, labels).mean();
 }
 
+at::Tensor TrainingLoss::conicity_penalty(const at::Tensor& states, const at::Tensor& token_mask) {
+  const at::Tensor m = token_mask.to(states.scalar_type()).unsqueeze(2);  // [B, T, 1]
+  const at::Tensor n = m.sum(1).clamp_min(1);                             // [B, 1]
+  const at::Tensor h = states * m;
+  const at::Tensor mean = h.sum(1) / n;                                   // [B, m]
+  const double eps = 1e-6;
+  const at::Tensor dots = (h * mean.unsqueeze(1)).sum(2);                 // [B, T]
+  const at::Tensor norms = h.norm(2, 2).clamp_min(eps) * mean.norm(2, 1, true).clamp_min(eps);
+  return ((dots / norms).abs() * m.squeeze(2)).sum(1) / n.squeeze(1);
+}
+
+at::Tensor TrainingLoss::rationale_penalty(const at::Tensor& attention, const at::Tensor& rationale) {
+  if (!rationale.defined()) return torch::zeros({attention.size(0)}, attention.options());
+  if (rationale.sizes() != attention.sizes())
+    throw InvalidArgument("loss: the rationale mask must be [B, T] like the attention");
+  const at::Tensor r = rationale.to(attention.scalar_type());
+  const at::Tensor count = r.sum(1);
+  const at::Tensor logs = torch::log(attention.clamp_min(1e-12));
+  return -(r * logs).sum(1) / count.clamp_min(1);
+}
+
+at::Tensor TrainingLoss::auxiliary(const models::ModelOutput& out, const data::Batch& batch) const {
+  at::Tensor aux = torch::zeros({out.logits.size(0)}, out.logits.options());
+  if (diversity_weight > 0) {
+    if (!out.states.defined()) throw InvalidArgument("loss: the diversity penalty needs the encoder states");
+    aux = aux + diversity_weight * conicity_penalty(out.states, batch.token_mask);
+  }
+  if (rationale_weight > 0) {
+    if (!out.pooling_attention.defined())
+      throw InvalidArgument("loss: rationale supervision needs a pooling attention (pooling=attention)");
+    aux = aux + rationale_weight * rationale_penalty(out.pooling_attention, batch.rationale);
+  }
+  return aux;
+}
+
+at::Tensor TrainingLoss::batch_objective(const models::ModelOutput& out, const data::Batch& batch) const {
+  at::Tensor per = per_example(out.logits, batch.labels);
+  if (has_auxiliary()) per = per + auxiliary(out, batch);
+  return per.mean();
+}
+
+at::Tensor adversarial_loss(const models::ModelOutput& out, const models::ModelOutput& base, const data::Batch& batch,
+                            double lambda) {
+  if (!out.pooling_attention.defined() || !base.pooling_attention.defined())
+    throw InvalidArgument("loss: the adversarial objective needs the pooling attention of both models");
+  const at::Tensor p = torch::softmax(out.logits, 1), q = torch::softmax(base.logits, 1).to(p.scalar_type());
+  const at::Tensor tvd = 0.5 * (p - q).abs().sum(1);
+  const at::Tensor a = out.pooling_attention, b = base.pooling_attention.to(a.scalar_type());
+  const at::Tensor tokens = batch.token_mask.to(a.scalar_type());
+  const at::Tensor kl = (tokens * a * (torch::log(a.clamp_min(1e-10)) - torch::log(b.clamp_min(1e-10)))).sum(1);
+  return tvd - lambda * kl;
+}
+
 bool TrainingLoss::decayed(models::TextClassifier& model, const at::Tensor& p) {
   for (const auto& a : model->attention_parameters())
     if (a.is_same(p)) return false;
@@ -53,7 +106,10 @@ at::Tensor TrainingLoss::regulariser(models::TextClassifier& model, const std::v
 Json TrainingLoss::to_json() const {
   Json w = Json::array();
   for (int64_t c = 0; c < class_weights.numel(); ++c) w.push_back(class_weights[c].item<double>());
-  return {{"class_weights", w}, {"weight_decay", weight_decay}};
+  Json j = {{"class_weights", w}, {"weight_decay", weight_decay}};
+  if (diversity_weight > 0) j["diversity_weight"] = diversity_weight;
+  if (rationale_weight > 0) j["rationale_weight"] = rationale_weight;
+  return j;
 }
 
 }  // namespace lumen::train

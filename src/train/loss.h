@@ -5,6 +5,13 @@
 // "decayed" every parameter but the attention scorer's (the paper trains it without decay).
 // The trainer's Adam adds weight_decay * p to each decayed gradient, which is the gradient of the
 // second term, so the two are the same objective.
+//
+// Two optional auxiliary terms (0 = off) join the cross-entropy per example, for the fixes of
+// the attention debate (issue #14):
+//   diversity_weight * conicity_b   (Mohankumar et al. 2020's Diversity LSTM; conicity_penalty)
+//   rationale_weight * rationale_b  (supervised attention; rationale_penalty)
+// so that L = (1/n) sum_i [w_{y_i} nll_i + aux_i] + decay. Influence differentiates the
+// cross-entropy objective only and refuses runs trained with an auxiliary term.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -22,19 +29,42 @@ struct TrainOptions;
 struct TrainingLoss {
   at::Tensor class_weights;  // [C] float32
   double weight_decay = 0;
+  double diversity_weight = 0, rationale_weight = 0;
 
   // The weights the trainer uses for `train` under `class_weight` (auto | none | balanced).
   static TrainingLoss make(const data::EncodedSet& train, int64_t num_classes, bool pair, const std::string& class_weight,
                            double weight_decay);
   // Weighted cross-entropy per example [B] (dtype of logits): w_{y_b} nll_b.
   at::Tensor per_example(const at::Tensor& logits, const at::Tensor& labels) const;
-  // The batch mean of per_example: what the trainer back-propagates.
+  // The batch mean of per_example.
   at::Tensor mean(const at::Tensor& logits, const at::Tensor& labels) const;
+  bool has_auxiliary() const { return diversity_weight > 0 || rationale_weight > 0; }
+  // The auxiliary terms per example [B] for a forward pass `out` of `batch` (zeros when off):
+  // diversity_weight * conicity_penalty(out.states) + rationale_weight *
+  // rationale_penalty(out.pooling_attention, batch.rationale).
+  at::Tensor auxiliary(const models::ModelOutput& out, const data::Batch& batch) const;
+  // What the trainer back-propagates: the batch mean of per_example + auxiliary.
+  at::Tensor batch_objective(const models::ModelOutput& out, const data::Batch& batch) const;
+  // Conicity of each row's states over its real tokens, as the Diversity LSTM's reference code
+  // penalises it: (1/n) sum_t |cos(h_t, hbar)|, hbar = (1/n) sum_t h_t, cos(x, y) =
+  // x.y / (max(|x|, 1e-6) max(|y|, 1e-6)). states [B, T, m], token_mask [B, T] bool -> [B].
+  static at::Tensor conicity_penalty(const at::Tensor& states, const at::Tensor& token_mask);
+  // Cross-entropy of the attention against the rationale's uniform distribution r (1/|R| on
+  // each rationale position): -(1/|R|) sum_{t in R} log alpha_t = KL(r || alpha) + log |R|,
+  // 0 for a row without a rationale. attention [B, T]; rationale [B, T] bool (undefined: all
+  // zero) -> [B].
+  static at::Tensor rationale_penalty(const at::Tensor& attention, const at::Tensor& rationale);
   // (weight_decay / 2) sum |p|^2 over those of `params` that `model` decays (a 0-d tensor).
   at::Tensor regulariser(models::TextClassifier& model, const std::vector<at::Tensor>& params) const;
   // Whether `model` decays parameter `p`.
   static bool decayed(models::TextClassifier& model, const at::Tensor& p);
   Json to_json() const;
 };
+
+// Wiegreffe & Pinter (2019, section 4)'s adversarial objective per example [B], for a model
+// output `out` and its base model's `base` on the same batch: TVD(p, p_base) - lambda
+// KL(alpha || alpha_base), the KL over the real tokens (0 log 0 = 0; alpha_base floored at 1e-10).
+at::Tensor adversarial_loss(const models::ModelOutput& out, const models::ModelOutput& base, const data::Batch& batch,
+                            double lambda);
 
 }  // namespace lumen::train

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -18,7 +19,9 @@ namespace lumen::train {
 namespace fs = std::filesystem;
 
 void TrainRunOptions::validate() const {
-  if (data.empty()) throw InvalidArgument("train: --data must be given");
+  if (data.empty() && adversary_of.empty()) throw InvalidArgument("train: --data must be given");
+  if (!adversary_of.empty() && !(adversary_lambda >= 0))
+    throw InvalidArgument("train: --adversary-lambda must be >= 0");
   if (out.empty()) throw InvalidArgument("train: --out must be given");
   if (min_count < 1) throw InvalidArgument("train: min_count must be >= 1, got " + std::to_string(min_count));
   tokenizer.validate();
@@ -31,8 +34,12 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   if (path_exists(o.out) && !o.overwrite && !(is_directory(o.out) && fs::is_empty(o.out)))
     throw IoError("train: " + o.out + " already exists; choose another --out or pass --overwrite");
   const auto t0 = std::chrono::steady_clock::now();
-  data::Dataset ds = data::load_dataset(data::parse_data_spec(o.data));
-  data::Tokenizer tokenizer(o.tokenizer);
+  // An adversary of a trained run reads the base's data with the base's tokenizer and vocabulary.
+  std::optional<models::Run> base;
+  if (!o.adversary_of.empty()) base = models::load_run(o.adversary_of);
+  data::Dataset ds = base ? load_dataset_for_run(*base, o.data) : data::load_dataset(data::parse_data_spec(o.data));
+  const data::TokenizerOptions tokenizer_options = base ? base->tokenizer : o.tokenizer;
+  data::Tokenizer tokenizer(tokenizer_options);
   const data::TokenizeReport tr = data::tokenize_dataset(ds, tokenizer);
   int64_t augmented = 0;
   if (!o.augment.empty()) {
@@ -48,29 +55,37 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
     texts.push_back(&e.tokens);
     if (ds.pair) texts.push_back(&e.tokens_b);
   }
-  const data::Vocab vocab = data::Vocab::build(texts, o.min_count);
+  const data::Vocab vocab = base ? base->vocab : data::Vocab::build(texts, o.min_count);
+  const int64_t min_count = base ? base->config.value("min_count", o.min_count) : o.min_count;
   char buf[256];
   std::snprintf(buf, sizeof buf, "data %s: %zu train / %zu dev / %zu test, %lld labels, vocabulary %lld%s", ds.name.c_str(),
                 ds.train.size(), ds.dev.size(), ds.test.size(), static_cast<long long>(ds.label_names.size()),
                 static_cast<long long>(vocab.size()),
                 tr.truncated ? (", " + std::to_string(tr.truncated) + " texts truncated").c_str() : "");
   log(buf);
-  const data::VocabularyReport vocabulary = data::vocabulary_report(ds, tr, vocab, o.min_count, o.tokenizer);
+  const data::VocabularyReport vocabulary = data::vocabulary_report(ds, tr, vocab, min_count, tokenizer_options);
   Json warnings = Json::array();
   if (vocabulary.collapsed()) {
     warnings.push_back(vocabulary.warning());
     if (warn) warn(vocabulary.warning());
   }
 
-  models::ModelConfig mc = o.model;
+  models::ModelConfig mc = base ? base->model_config : o.model;
   mc.vocab_size = vocab.size();
   mc.num_classes = static_cast<int64_t>(ds.label_names.size());
   mc.pair = ds.pair;
   mc.validate();
+  TrainOptions topt = o.train;
+  topt.diversity_weight = topt.diversity_for(mc);  // saved resolved
+  if (base) {
+    if (topt.diversity_weight > 0 || topt.rationale_weight > 0)
+      throw InvalidArgument("train: an adversarial model is trained on its own objective; drop --diversity-weight and --rationale-weight");
+    topt.adversary = TrainOptions::Adversary{base->model, o.adversary_lambda};
+  }
   torch::manual_seed(o.train.seed);
   models::TextClassifier model(mc);
   Json embeddings_report = nullptr;
-  if (!o.embeddings.empty()) {
+  if (!o.embeddings.empty() && !base) {
     at::Tensor w = model->embedding->weight.detach();
     const auto rep = data::load_word_vectors(o.embeddings, vocab, w);
     embeddings_report = {{"path", o.embeddings}, {"covered", rep.covered}, {"vocab", rep.vocab}, {"coverage", rep.coverage()}};
@@ -89,11 +104,12 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 {"data", ds.name},
                 {"label_names", ds.label_names},
                 {"model", mc.to_json()},
-                {"tokenizer", o.tokenizer.to_json()},
-                {"min_count", o.min_count},
-                {"train", o.train.to_json()},
+                {"tokenizer", tokenizer_options.to_json()},
+                {"min_count", min_count},
+                {"train", topt.to_json()},
                 {"embeddings", embeddings_report}};
     if (!o.augment.empty()) config["augment"] = {{"path", o.augment}, {"examples", augmented}};
+    if (base) config["adversary"] = {{"base", base->dir}, {"lambda", o.adversary_lambda}};
     write_json_file(join_path(tmp, "config.json"), config);
     vocab.save(join_path(tmp, "vocab.txt"));
     const data::EncodedSet train = data::EncodedSet::from(ds.train, vocab, ds.pair);
@@ -106,7 +122,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                     return n;
                   }()));
     log(buf);
-    TrainResult result = fit(model, train, dev, o.train, [&](int64_t epoch) {
+    TrainResult result = fit(model, train, dev, topt, [&](int64_t epoch) {
       if (!o.keep_checkpoints) return;
       char name[64];
       std::snprintf(name, sizeof name, "checkpoints/epoch-%03lld.pt", static_cast<long long>(epoch));

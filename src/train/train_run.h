@@ -34,6 +34,11 @@ struct TrainRunOptions {
   TrainOptions train;
   // Keep checkpoints/epoch-NNN.pt of every epoch (TracIn needs them).
   bool keep_checkpoints = true;
+  // Wiegreffe & Pinter's adversarial model of this trained run (TrainOptions::adversary): the
+  // new run takes the base's architecture, vocabulary, tokenizer and (unless `data` is given)
+  // data; `model`, `tokenizer`, `min_count` and `embeddings` are not used. Empty: a plain run.
+  std::string adversary_of;
+  double adversary_lambda = 0.1;
   void validate() const;
 };
 

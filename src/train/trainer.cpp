@@ -29,6 +29,28 @@ void TrainOptions::validate() const {
     throw InvalidArgument("train: select must be auto, roc_auc, accuracy or last, got '" + select + "'");
   for (double w : class_weights)
     if (!(w >= 0) || !std::isfinite(w)) throw InvalidArgument("train: class_weights must be finite and >= 0");
+  if (!(diversity_weight >= 0 || diversity_weight == -1) || !std::isfinite(diversity_weight))
+    throw InvalidArgument("train: diversity_weight must be >= 0 (or -1 for the encoder's default)");
+  if (!(rationale_weight >= 0) || !std::isfinite(rationale_weight))
+    throw InvalidArgument("train: rationale_weight must be finite and >= 0");
+}
+
+namespace {
+// Wiegreffe & Pinter's adversarial objective (TrainOptions::adversary), averaged over the batch.
+at::Tensor adversarial_objective(const TrainOptions::Adversary& adv, const models::ModelOutput& out, const data::Batch& batch) {
+  models::ModelOutput base;
+  {
+    torch::NoGradGuard ng;
+    models::TextClassifier holder = adv.base;
+    base = holder->forward(batch);
+  }
+  return adversarial_loss(out, base, batch, adv.lambda).mean();
+}
+}  // namespace
+
+double TrainOptions::diversity_for(const models::ModelConfig& model) const {
+  if (diversity_weight >= 0) return diversity_weight;
+  return model.encoder == "diversity-lstm" ? 0.5 : 0.0;
 }
 
 Json TrainOptions::to_json() const {
@@ -36,6 +58,8 @@ Json TrainOptions::to_json() const {
           {"amsgrad", amsgrad}, {"class_weight", class_weight}, {"select", select}, {"seed", seed},
           {"record_order", record_order}};
   if (!class_weights.empty()) j["class_weights"] = class_weights;
+  if (diversity_weight != -1) j["diversity_weight"] = diversity_weight;
+  if (rationale_weight > 0) j["rationale_weight"] = rationale_weight;
   return j;
 }
 
@@ -117,6 +141,26 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
     std::vector<float> w(options.class_weights.begin(), options.class_weights.end());
     objective.class_weights = torch::tensor(w);
   }
+  objective.diversity_weight = options.diversity_for(cfg);
+  if (cfg.encoder == "diversity-lstm" && objective.diversity_weight == 0)
+    throw InvalidArgument("train: diversity-lstm needs a diversity weight > 0 (it would be the vanilla BiLSTM); use --encoder lstm");
+  objective.rationale_weight = options.rationale_weight;
+  if (options.adversary) {
+    if (!options.adversary->base) throw InvalidArgument("train: the adversarial model needs its base model");
+    if (!(options.adversary->lambda >= 0)) throw InvalidArgument("train: the adversary's lambda must be >= 0");
+    if (cfg.pooling != "attention" || !options.adversary->base->has_pooling_attention())
+      throw InvalidArgument("train: the adversarial model and its base need pooling attention");
+    if (objective.has_auxiliary()) throw InvalidArgument("train: the adversarial objective takes no diversity or rationale term");
+  }
+  models::TextClassifier adversary_base = options.adversary ? options.adversary->base : models::TextClassifier(nullptr);
+  std::optional<models::EvalGuard> base_eval;
+  if (options.adversary) base_eval.emplace(adversary_base);
+  if (objective.rationale_weight > 0) {
+    if (cfg.pooling != "attention") throw InvalidArgument("train: rationale supervision needs pooling=attention");
+    if (train.with_rationale() == 0)
+      throw InvalidArgument("train: --rationale-weight needs rationales, and no training example has one (the synthetic "
+                            "tasks carry them; a JSONL file names its field with ?rationale=FIELD)");
+  }
   Rng rng(options.seed ^ 0x5eedULL);
   TrainResult result;
   // Selection: the dev metric, ties broken by lower dev loss (ROC-AUC often saturates at 1
@@ -134,10 +178,11 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
     int64_t seen = 0;
     for (const auto& rows : batches) {
       data::Batch batch = train.batch(rows);
-      at::Tensor logits = options.batch_options ? model->forward(batch, options.batch_options(batch)).logits
-                                                : model->forward_training(batch).logits;
-      // Weighted cross-entropy averaged over the batch (train/loss.h); Adam adds the decay.
-      at::Tensor loss = objective.mean(logits, batch.labels);
+      const models::ModelOutput out = options.batch_options ? model->forward(batch, options.batch_options(batch))
+                                                            : model->forward_training(batch);
+      // Weighted cross-entropy (and any auxiliary term) averaged over the batch (train/loss.h);
+      // Adam adds the decay.
+      at::Tensor loss = options.adversary ? adversarial_objective(*options.adversary, out, batch) : objective.batch_objective(out, batch);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();

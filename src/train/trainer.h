@@ -3,6 +3,7 @@
 // selection (ROC-AUC for binary tasks, accuracy otherwise), a checkpoint per epoch.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,24 @@ struct TrainOptions {
   // Dev metric that picks the kept epoch: auto (roc_auc for binary, else accuracy), roc_auc,
   // accuracy, or last (no selection). Ties go to the epoch with the lower dev loss.
   std::string select = "auto";
+  // Weight of the Diversity LSTM's conicity penalty on the encoder states (train/loss.h);
+  // -1 = the encoder's default: 0.5 for diversity-lstm (Mohankumar et al.'s setting), 0 for the
+  // others. diversity-lstm with 0 is refused (it would be the vanilla BiLSTM).
+  double diversity_weight = -1;
+  // Weight of rationale supervision: the cross-entropy of the pooling attention against each
+  // training example's rationale (train/loss.h). > 0 needs rationales in the training data.
+  double rationale_weight = 0;
+  // Wiegreffe & Pinter (2019, section 4)'s adversarial model: instead of the cross-entropy the
+  // model minimises, per example, TVD(p, p_base) - lambda KL(alpha || alpha_base) against the
+  // trained `base` (same architecture and vocabulary; its predictions are the targets, the gold
+  // labels are not used): it keeps the base's decisions while its pooling attention moves away.
+  struct Adversary {
+    models::TextClassifier base{nullptr};
+    double lambda = 0;
+  };
+  std::optional<Adversary> adversary;
+  // The diversity weight `diversity_weight` resolves to for `model`.
+  double diversity_for(const models::ModelConfig& model) const;
   // Seed of weight initialisation and batch order.
   uint64_t seed = 0;
   // Keep the order of every epoch's batches in TrainResult::order (SGD-influence replays it).

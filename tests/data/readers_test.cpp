@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/spec.h"
+#include "data/tokenizer.h"
 #include "support/fixtures.h"
 
 namespace lumen::data {
@@ -61,6 +62,48 @@ TEST(Readers, TsvAndJsonlWithFieldChoice) {
   EXPECT_NE(error_of(d.write("k.jsonl", "{\"text\": \"a\", \"label\": 1}\n{not json}\n")).find("k.jsonl:2"),
             std::string::npos);
   EXPECT_NE(error_of(d.write("l.jsonl", "{\"text\": \"a\"}\n")).find("l.jsonl:1: row has no label"), std::string::npos);
+}
+
+TEST(Readers, JsonlRationalesAsTokenIndicesOrCharacterSpans) {
+  test::TempDir d;
+  // Row 1: token indices. Row 2: character spans (code points; "é" is one character of two
+  // bytes), "très bien" and "!" -> tokens 1, 2 and 4. Row 3: no rationale.
+  const auto f = d.write("r.jsonl",
+                         "{\"text\": \"a b c d\", \"label\": \"x\", \"why\": [3, 1], \"split\": \"train\"}\n"
+                         "{\"text\": \"oui très bien , !\", \"label\": \"y\", \"why\": [[4, 13], [16, 17]], \"split\": \"train\"}\n"
+                         "{\"text\": \"e f\", \"label\": \"y\", \"split\": \"train\"}\n");
+  Dataset ds = load(f + "?rationale=why&dev=0&test=0");
+  tokenize_dataset(ds, Tokenizer());
+  ASSERT_EQ(ds.train.size(), 3u);
+  EXPECT_EQ(ds.train[0].rationale, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(ds.train[1].tokens, (std::vector<std::string>{"oui", "très", "bien", ",", "!"}));
+  EXPECT_EQ(ds.train[1].rationale, (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_TRUE(ds.train[1].rationale_spans.empty());
+  EXPECT_TRUE(ds.train[2].rationale.empty());
+  // Without the key, rationales are not read.
+  Dataset plain = load(f + "?dev=0&test=0");
+  EXPECT_TRUE(plain.train[0].rationale.empty());
+
+  auto tokenized_error = [&](const std::string& row) {
+    try {
+      Dataset bad = load(d.write("bad.jsonl", row + "\n{\"text\": \"z\", \"label\": \"q\"}\n") + "?rationale=why&dev=0&test=0");
+      tokenize_dataset(bad, Tokenizer());
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(tokenized_error("{\"text\": \"a b\", \"label\": \"x\", \"why\": [2]}").find("bad.jsonl:1: rationale token index 2 outside"),
+            std::string::npos);
+  EXPECT_NE(tokenized_error("{\"text\": \"hello world\", \"label\": \"x\", \"why\": [[2, 7]]}").find("cuts through a token"),
+            std::string::npos);
+  EXPECT_NE(tokenized_error("{\"text\": \"ab\", \"label\": \"x\", \"why\": [[1, 9]]}").find("0 <= start < end <= 2"),
+            std::string::npos);
+  EXPECT_NE(tokenized_error("{\"text\": \"ab\", \"label\": \"x\", \"why\": [0, [0, 1]]}").find("not both"), std::string::npos);
+  EXPECT_NE(tokenized_error("{\"text\": \"ab\", \"label\": \"x\", \"why\": \"ab\"}").find("list of token indices"),
+            std::string::npos);
+  EXPECT_NE(tokenized_error("{\"text\": \"ab\", \"label\": \"x\", \"why\": [-1]}").find("negative"), std::string::npos);
+  EXPECT_THROW(parse_data_spec(d.write("c.csv", "text,label\na,b\n") + "?rationale=why"), InvalidArgument);
 }
 
 TEST(Readers, GenericTextPairs) {

@@ -18,12 +18,15 @@ struct Case {
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.encoder << "/" << c.attention << (c.pair ? "/pair" : "/single"); }
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  return info.param.encoder + "_" + info.param.attention + (info.param.pair ? "_pair" : "_single");
+  std::string name = info.param.encoder + "_" + info.param.attention + (info.param.pair ? "_pair" : "_single");
+  for (char& ch : name)
+    if (ch == '-') ch = '_';
+  return name;
 }
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (const char* e : {"lstm", "cnn", "average", "transformer"})
+  for (const char* e : {"lstm", "ortho-lstm", "cnn", "average", "transformer"})
     for (const char* a : {"additive", "dot"})
       for (bool pair : {false, true}) cases.push_back({e, a, pair});
   return cases;
