@@ -87,9 +87,10 @@ Json vec(const std::vector<double>& v) {
 }
 
 // The attention each real token receives in one layer (models::received_attention, as
-// `lumen explain --methods attention --layer` reads it).
+// `lumen explain --methods attention --layer` reads it); with `effective`, of the layer's
+// effective attention (enc must then hold the value maps).
 std::vector<std::vector<double>> layer_attention(const models::Encoded& enc, const data::Batch& batch,
-                                                 int64_t layer, int64_t head) {
+                                                 int64_t layer, int64_t head, bool effective = false) {
   if (layer >= static_cast<int64_t>(enc.self_attentions.size()))
     throw InvalidArgument("analyze: the model has " + std::to_string(enc.self_attentions.size()) +
                           " self-attention layers; layer " + std::to_string(layer) + " does not exist");
@@ -97,7 +98,8 @@ std::vector<std::vector<double>> layer_attention(const models::Encoded& enc, con
   if (head >= a.size(1))
     throw InvalidArgument("analyze: layer " + std::to_string(layer) + " has " + std::to_string(a.size(1)) +
                           " heads; head " + std::to_string(head) + " does not exist");
-  return per_token(models::received_attention(a, batch, head), batch.token_mask);
+  const at::Tensor shown = effective ? models::effective_attention(a, enc.value_maps.at(layer), batch.mask) : a;
+  return per_token(models::received_attention(shown, batch, head), batch.token_mask);
 }
 
 // tau-b, undefined (not an error) where a vector has an undefined entry (leave-one-out of a
@@ -164,10 +166,7 @@ AnalysisResult analyze(models::TextClassifier& model, const std::vector<data::Ex
         models::ForwardOptions keep;
         keep.keep_value_maps = true;
         const models::Encoded full = model->encode(model->embed(batch.ids), batch, keep);
-        layer_attention(full, batch, o.attention_layer, o.attention_head);  // checks the layer and head
-        const at::Tensor eff = models::effective_attention(full.self_attentions[o.attention_layer],
-                                                           full.value_maps[o.attention_layer], batch.mask);
-        shown = per_token(models::received_attention(eff, batch, o.attention_head), batch.token_mask);
+        shown = layer_attention(full, batch, o.attention_layer, o.attention_head, true);
       } else if (o.attention_layer >= 0) {
         shown = layer_attention(enc, batch, o.attention_layer, o.attention_head);
       }
