@@ -35,6 +35,7 @@ train::TrainOptions train_options_of(const models::Run& base, const ControlsOpti
   t.select = j.value("select", t.select);
   t.diversity_weight = j.value("diversity_weight", t.diversity_weight);
   t.rationale_weight = j.value("rationale_weight", t.rationale_weight);
+  t.faithfulness_weight = j.value("faithfulness_weight", t.faithfulness_weight);
   t.progress = o.progress;
   return t;
 }
@@ -141,6 +142,7 @@ ControlsResult run_controls(models::Run& base, const data::Dataset& ds, const Co
     train::TrainOptions mlp = topts;
     mlp.diversity_weight = 0;
     mlp.rationale_weight = 0;
+    mlp.faithfulness_weight = 0;
     {
       auto m = train_model(c, mlp, o.seed + 100, tr, dev);
       fc.own = train::evaluate(m, test);

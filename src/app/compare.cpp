@@ -118,8 +118,11 @@ std::string describe_fix(const Json& config) {
   const double diversity = train.value("diversity_weight", 0.0), rationale = train.value("rationale_weight", 0.0);
   if (diversity > 0) parts.push_back("diversity " + number(diversity));
   if (rationale > 0) parts.push_back("rationale " + number(rationale));
+  const double faithfulness = train.value("faithfulness_weight", 0.0);
+  if (faithfulness > 0) parts.push_back("faithfulness " + number(faithfulness));
   if (model.value("attention", std::string()) == "uniform") parts.push_back("uniform attention");
   if (config.contains("augment")) parts.push_back("adversarially augmented");
+  if (config.contains("init_from")) parts.push_back("fine-tuned");
   if (config.contains("adversary")) parts.push_back("adversary lambda " + number(config["adversary"].value("lambda", 0.0)));
   if (parts.empty()) return "vanilla";
   std::string s;
@@ -155,6 +158,7 @@ Json compare_runs(const CompareRequest& q) {
                 {"fix", describe_fix(run.config)},
                 {"diversity_weight", at_path(run.config, {"train", "diversity_weight"})},
                 {"rationale_weight", at_path(run.config, {"train", "rationale_weight"})},
+                {"faithfulness_weight", at_path(run.config, {"train", "faithfulness_weight"})},
                 {"accuracy", s.value("accuracy", Json(nullptr))}};
     const std::string metrics = join_path(run.dir, "metrics.json");
     row["test_accuracy"] = path_exists(metrics) ? at_path(read_json_file(metrics), {"test", "accuracy"}) : Json(nullptr);

@@ -33,7 +33,8 @@ struct CompareRequest {
 
 // {"kind": "lumen.compare", "split", "instances", "options", "baseline",
 //  "rows": [{"name", "run", "encoder", "attention", "fix", "diversity_weight",
-//            "rationale_weight", "test_accuracy", "accuracy", "tau_attention_gradient",
+//            "rationale_weight", "faithfulness_weight", "test_accuracy", "accuracy",
+//            "tau_attention_gradient",
 //            "tau_attention_loo", "permutation_median_tvd", "adversarial_max_jsd",
 //            "erasure_fraction", "erasure_flip_rate", "random_erasure_fraction",
 //            "plausibility_f1", "conicity", "accuracy_change", "changes": {metric: {"delta",

@@ -54,6 +54,12 @@ void register_train(CLI::App& app) {
                   "Weight of rationale supervision: cross-entropy of the attention against each training example's "
                   "rationale (synthetic tasks; JSONL ?rationale=FIELD)")
       ->capture_default_str();
+  cmd->add_option("--faithfulness-weight", o->train.faithfulness_weight,
+                  "Weight of Moradi et al.'s faithfulness objective: reward (capped) when counterfactual attentions (top "
+                  "weight zeroed, permuted, uniform) change the decision")
+      ->capture_default_str();
+  cmd->add_option("--init-from", o->init_from,
+                  "Fine-tune this trained run: start from its weights, architecture, vocabulary and data");
   cmd->add_option("--adversary-of", o->adversary_of,
                   "Train Wiegreffe & Pinter's adversarial model of this trained run: keep its predictions (TVD) while the "
                   "attention moves away (KL); the base's architecture, vocabulary and data");
@@ -61,8 +67,17 @@ void register_train(CLI::App& app) {
   cmd->add_option("--seed", o->train.seed, "Seed of initialisation and batch order")->capture_default_str();
   cmd->add_flag("!--no-checkpoints", o->keep_checkpoints, "Do not keep a checkpoint per epoch");
   cmd->add_flag("--record-order", o->train.record_order, "Write order.json: every epoch's batches in training order (for SGD-influence)");
-  cmd->callback([o] {
-    if (o->data.empty() && o->adversary_of.empty()) throw CLI::RequiredError("--data");
+  cmd->callback([o, cmd] {
+    if (o->data.empty() && o->adversary_of.empty() && o->init_from.empty()) throw CLI::RequiredError("--data");
+    // A run built on another takes that run's model, tokenizer and vocabulary: say so rather
+    // than ignore a flag that would set them.
+    if (!o->adversary_of.empty() || !o->init_from.empty())
+      for (const char* flag : {"--encoder", "--attention", "--embed-dim", "--hidden", "--cnn-filters", "--cnn-kernels", "--layers",
+                               "--heads", "--model-dim", "--ff-dim", "--pooling", "--lstm-impl", "--embeddings", "--min-count",
+                               "--max-length", "--no-lowercase", "--numbers", "--no-fold-numbers"})
+        if (cmd->count(flag) > 0)
+          throw CLI::ValidationError(flag, std::string("the run takes the model, tokenizer and vocabulary of ") +
+                                               (o->init_from.empty() ? "--adversary-of" : "--init-from") + "; drop " + flag);
     setup_runtime();
     o->train.progress = !globals().quiet && !globals().json;
     o->tokenizer.numbers = o->no_fold_numbers ? data::NumberRule::kNone : data::parse_number_rule(o->numbers);

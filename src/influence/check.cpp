@@ -276,13 +276,17 @@ train::TrainOptions train_options_of(const models::Run& run) {
 train::TrainingLoss training_loss_of(const models::Run& run, const data::EncodedSet& train) {
   const train::TrainOptions o = train_options_of(run);
   const Json& t = run.config.at("train");
-  const double diversity = t.value("diversity_weight", 0.0), rationale = t.value("rationale_weight", 0.0);
+  const double diversity = t.value("diversity_weight", 0.0), rationale = t.value("rationale_weight", 0.0),
+               faithfulness = t.value("faithfulness_weight", 0.0);
   if (run.config.contains("adversary"))
     throw InvalidArgument("influence: this run is an adversarial model (Wiegreffe & Pinter), trained on TVD to its base minus "
                           "lambda KL, not on the cross-entropy the influence methods differentiate");
-  if (diversity > 0 || rationale > 0)
+  if (run.config.contains("init_from"))
+    throw InvalidArgument("influence: this run was fine-tuned from " + run.config["init_from"].get<std::string>() +
+                          "; the influence methods and their retraining checks assume training from initialisation");
+  if (diversity > 0 || rationale > 0 || faithfulness > 0)
     throw InvalidArgument("influence: this run was trained with an auxiliary loss (diversity_weight " + std::to_string(diversity) +
-                          ", rationale_weight " + std::to_string(rationale) +
+                          ", rationale_weight " + std::to_string(rationale) + ", faithfulness_weight " + std::to_string(faithfulness) +
                           "); the influence methods differentiate the cross-entropy objective only (train/loss.h) and "
                           "would attribute a different objective than the one trained");
   return train::TrainingLoss::make(train, run.model_config.num_classes, run.model_config.pair, o.class_weight, o.weight_decay);

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "core/error.h"
 
 namespace lumen::train {
@@ -57,6 +59,62 @@ at::Tensor TrainingLoss::rationale_penalty(const at::Tensor& attention, const at
   return -(r * logs).sum(1) / count.clamp_min(1);
 }
 
+at::Tensor TrainingLoss::counterfactual_attention(const at::Tensor& attention, const at::Tensor& token_mask, Counterfactual kind,
+                                                  const at::Tensor& keys) {
+  if (attention.dim() != 2 || token_mask.sizes() != attention.sizes())
+    throw InvalidArgument("loss: counterfactual attention needs attention and token mask [B, T]");
+  torch::NoGradGuard no_grad;
+  const at::Tensor m = token_mask.to(attention.scalar_type());
+  const at::Tensor a = attention.detach() * m;
+  const at::Tensor n = m.sum(1, true);
+  switch (kind) {
+    case Counterfactual::kUniform:
+      return m / n.clamp_min(1);
+    case Counterfactual::kZeroMax: {
+      const at::Tensor top = (a + (m - 1) * 2).argmax(1, true);  // the largest weight among the real tokens
+      const at::Tensor rest = a.scatter(1, top, 0), others = m.scatter(1, top, 0);
+      const at::Tensor mass = rest.sum(1, true);
+      return torch::where(mass > 0, rest / mass.clamp_min(std::numeric_limits<double>::min()),
+                          others / others.sum(1, true).clamp_min(1));
+    }
+    case Counterfactual::kPermute: {
+      const at::Tensor k = keys.defined() ? keys.to(torch::kDouble) : torch::rand(attention.sizes(), torch::kDouble);
+      if (k.sizes() != attention.sizes()) throw InvalidArgument("loss: permutation keys must be [B, T] like the attention");
+      at::Tensor out = torch::zeros_like(a);
+      for (int64_t b = 0; b < a.size(0); ++b) {
+        const at::Tensor pos = token_mask[b].nonzero().squeeze(1);
+        if (pos.numel() == 0) continue;
+        const at::Tensor order = k[b].index_select(0, pos).argsort();
+        out[b].index_put_({pos}, a[b].index_select(0, pos.index_select(0, order)));
+      }
+      return out;
+    }
+  }
+  throw InvalidArgument("loss: unknown counterfactual");
+}
+
+at::Tensor TrainingLoss::faithfulness_reward(const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& decoder,
+                                             const models::ModelOutput& out, const at::Tensor& token_mask, double cap,
+                                             const std::array<double, 3>& lambdas, const at::Tensor& keys) {
+  if (!decoder) throw InvalidArgument("loss: the faithfulness reward needs the model's decoder");
+  if (!out.pooling_attention.defined() || !out.states.defined())
+    throw InvalidArgument("loss: the faithfulness reward needs a pooling attention (pooling=attention) and the states");
+  if (!(cap > 0)) throw InvalidArgument("loss: the faithfulness cap must be > 0");
+  const at::Tensor decision = out.logits.detach().argmax(1);
+  const at::Tensor enough = token_mask.sum(1).ge(2).to(out.logits.scalar_type());
+  at::Tensor reward = torch::zeros({out.logits.size(0)}, out.logits.options());
+  const Counterfactual kinds[3] = {Counterfactual::kZeroMax, Counterfactual::kPermute, Counterfactual::kUniform};
+  for (int k = 0; k < 3; ++k) {
+    if (lambdas[k] == 0) continue;
+    const at::Tensor alpha = counterfactual_attention(out.pooling_attention, token_mask, kinds[k], keys).to(out.states.scalar_type());
+    const at::Tensor context = (alpha.unsqueeze(2) * out.states).sum(1);
+    const at::Tensor logp = torch::log_softmax(decoder(context, out.query), 1);
+    const at::Tensor nll = -logp.gather(1, decision.unsqueeze(1)).squeeze(1);
+    reward = reward + lambdas[k] * nll.clamp(0, cap);
+  }
+  return reward * enough;
+}
+
 at::Tensor TrainingLoss::auxiliary(const models::ModelOutput& out, const data::Batch& batch) const {
   at::Tensor aux = torch::zeros({out.logits.size(0)}, out.logits.options());
   if (diversity_weight > 0) {
@@ -68,6 +126,8 @@ at::Tensor TrainingLoss::auxiliary(const models::ModelOutput& out, const data::B
       throw InvalidArgument("loss: rationale supervision needs a pooling attention (pooling=attention)");
     aux = aux + rationale_weight * rationale_penalty(out.pooling_attention, batch.rationale);
   }
+  if (faithfulness_weight > 0)
+    aux = aux - faithfulness_weight * faithfulness_reward(decoder, out, batch.token_mask, faithfulness_cap);
   return aux;
 }
 
@@ -109,6 +169,7 @@ Json TrainingLoss::to_json() const {
   Json j = {{"class_weights", w}, {"weight_decay", weight_decay}};
   if (diversity_weight > 0) j["diversity_weight"] = diversity_weight;
   if (rationale_weight > 0) j["rationale_weight"] = rationale_weight;
+  if (faithfulness_weight > 0) j["faithfulness_weight"] = faithfulness_weight;
   return j;
 }
 

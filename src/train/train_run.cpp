@@ -19,7 +19,9 @@ namespace lumen::train {
 namespace fs = std::filesystem;
 
 void TrainRunOptions::validate() const {
-  if (data.empty() && adversary_of.empty()) throw InvalidArgument("train: --data must be given");
+  if (data.empty() && adversary_of.empty() && init_from.empty()) throw InvalidArgument("train: --data must be given");
+  if (!adversary_of.empty() && !init_from.empty())
+    throw InvalidArgument("train: --adversary-of trains a new model from scratch; it cannot be combined with --init-from");
   if (!adversary_of.empty() && !(adversary_lambda >= 0))
     throw InvalidArgument("train: --adversary-lambda must be >= 0");
   if (out.empty()) throw InvalidArgument("train: --out must be given");
@@ -34,9 +36,12 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   if (path_exists(o.out) && !o.overwrite && !(is_directory(o.out) && fs::is_empty(o.out)))
     throw IoError("train: " + o.out + " already exists; choose another --out or pass --overwrite");
   const auto t0 = std::chrono::steady_clock::now();
-  // An adversary of a trained run reads the base's data with the base's tokenizer and vocabulary.
+  // An adversary of a trained run, or a fine-tuned run, reads the base's data with the base's
+  // tokenizer and vocabulary.
   std::optional<models::Run> base;
   if (!o.adversary_of.empty()) base = models::load_run(o.adversary_of);
+  if (!o.init_from.empty()) base = models::load_run(o.init_from);
+  const bool adversary = !o.adversary_of.empty();
   data::Dataset ds = base ? load_dataset_for_run(*base, o.data) : data::load_dataset(data::parse_data_spec(o.data));
   const data::TokenizerOptions tokenizer_options = base ? base->tokenizer : o.tokenizer;
   data::Tokenizer tokenizer(tokenizer_options);
@@ -77,13 +82,27 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   mc.validate();
   TrainOptions topt = o.train;
   topt.diversity_weight = topt.diversity_for(mc);  // saved resolved
-  if (base) {
-    if (topt.diversity_weight > 0 || topt.rationale_weight > 0)
-      throw InvalidArgument("train: an adversarial model is trained on its own objective; drop --diversity-weight and --rationale-weight");
+  // Fine-tuning keeps its last epoch unless told otherwise: the dev metric would pick the epoch
+  // nearest the base run whenever the new objective costs accuracy (Moradi et al.'s reference
+  // fine-tunes for a fixed number of steps).
+  if (!o.init_from.empty() && topt.select == "auto") {
+    topt.select = "last";
+    log("fine-tuning " + o.init_from + ": keeping the last epoch (--select roc_auc or accuracy to choose by dev)");
+  }
+  if (adversary) {
+    if (topt.diversity_weight > 0 || topt.rationale_weight > 0 || topt.faithfulness_weight > 0)
+      throw InvalidArgument("train: an adversarial model is trained on its own objective; drop --diversity-weight, "
+                            "--rationale-weight and --faithfulness-weight");
     topt.adversary = TrainOptions::Adversary{base->model, o.adversary_lambda};
   }
   torch::manual_seed(o.train.seed);
   models::TextClassifier model(mc);
+  if (base && !adversary) {
+    torch::NoGradGuard no_grad;
+    auto to = model->parameters(), from = base->model->parameters();
+    for (size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+    log("init from " + base->dir);
+  }
   Json embeddings_report = nullptr;
   if (!o.embeddings.empty() && !base) {
     at::Tensor w = model->embedding->weight.detach();
@@ -109,7 +128,8 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 {"train", topt.to_json()},
                 {"embeddings", embeddings_report}};
     if (!o.augment.empty()) config["augment"] = {{"path", o.augment}, {"examples", augmented}};
-    if (base) config["adversary"] = {{"base", base->dir}, {"lambda", o.adversary_lambda}};
+    if (adversary) config["adversary"] = {{"base", base->dir}, {"lambda", o.adversary_lambda}};
+    if (base && !adversary) config["init_from"] = base->dir;
     write_json_file(join_path(tmp, "config.json"), config);
     vocab.save(join_path(tmp, "vocab.txt"));
     const data::EncodedSet train = data::EncodedSet::from(ds.train, vocab, ds.pair);

@@ -39,6 +39,12 @@ struct TrainRunOptions {
   // data; `model`, `tokenizer`, `min_count` and `embeddings` are not used. Empty: a plain run.
   std::string adversary_of;
   double adversary_lambda = 0.1;
+  // Fine-tune this trained run: the new run starts from its weights, with its architecture,
+  // vocabulary, tokenizer and (unless `data` is given) data, and trains on `train`'s objective
+  // (e.g. Moradi et al.'s reference procedure fine-tunes a trained baseline with the
+  // faithfulness term). Saved as config.json "init_from". Empty: random initialisation. With
+  // train.select "auto", a fine-tuned run keeps its last epoch (saved as select "last").
+  std::string init_from;
   void validate() const;
 };
 

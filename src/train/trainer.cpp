@@ -33,6 +33,8 @@ void TrainOptions::validate() const {
     throw InvalidArgument("train: diversity_weight must be >= 0 (or -1 for the encoder's default)");
   if (!(rationale_weight >= 0) || !std::isfinite(rationale_weight))
     throw InvalidArgument("train: rationale_weight must be finite and >= 0");
+  if (!(faithfulness_weight >= 0) || !std::isfinite(faithfulness_weight))
+    throw InvalidArgument("train: faithfulness_weight must be finite and >= 0");
 }
 
 namespace {
@@ -60,6 +62,7 @@ Json TrainOptions::to_json() const {
   if (!class_weights.empty()) j["class_weights"] = class_weights;
   if (diversity_weight != -1) j["diversity_weight"] = diversity_weight;
   if (rationale_weight > 0) j["rationale_weight"] = rationale_weight;
+  if (faithfulness_weight > 0) j["faithfulness_weight"] = faithfulness_weight;
   return j;
 }
 
@@ -145,12 +148,19 @@ TrainResult fit(models::TextClassifier& model, const data::EncodedSet& train, co
   if (cfg.encoder == "diversity-lstm" && objective.diversity_weight == 0)
     throw InvalidArgument("train: diversity-lstm needs a diversity weight > 0 (it would be the vanilla BiLSTM); use --encoder lstm");
   objective.rationale_weight = options.rationale_weight;
+  objective.faithfulness_weight = options.faithfulness_weight;
+  if (objective.faithfulness_weight > 0) {
+    if (cfg.pooling != "attention") throw InvalidArgument("train: the faithfulness objective needs pooling=attention");
+    objective.decoder = [model](const at::Tensor& context, const at::Tensor& query) mutable {
+      return model->decoder(context, query);
+    };
+  }
   if (options.adversary) {
     if (!options.adversary->base) throw InvalidArgument("train: the adversarial model needs its base model");
     if (!(options.adversary->lambda >= 0)) throw InvalidArgument("train: the adversary's lambda must be >= 0");
     if (cfg.pooling != "attention" || !options.adversary->base->has_pooling_attention())
       throw InvalidArgument("train: the adversarial model and its base need pooling attention");
-    if (objective.has_auxiliary()) throw InvalidArgument("train: the adversarial objective takes no diversity or rationale term");
+    if (objective.has_auxiliary()) throw InvalidArgument("train: the adversarial objective takes no diversity, rationale or faithfulness term");
   }
   models::TextClassifier adversary_base = options.adversary ? options.adversary->base : models::TextClassifier(nullptr);
   std::optional<models::EvalGuard> base_eval;

@@ -45,6 +45,10 @@ struct TrainOptions {
   // Weight of rationale supervision: the cross-entropy of the pooling attention against each
   // training example's rationale (train/loss.h). > 0 needs rationales in the training data.
   double rationale_weight = 0;
+  // Weight of Moradi et al. (2021)'s faithfulness objective (train/loss.h, faithfulness_reward):
+  // the model is rewarded, up to a cap, when counterfactual pooling attentions (the top weight
+  // zeroed, the weights permuted, uniform) change its decision. Needs pooling=attention.
+  double faithfulness_weight = 0;
   // Wiegreffe & Pinter (2019, section 4)'s adversarial model: instead of the cross-entropy the
   // model minimises, per example, TVD(p, p_base) - lambda KL(alpha || alpha_base) against the
   // trained `base` (same architecture and vocabulary; its predictions are the targets, the gold

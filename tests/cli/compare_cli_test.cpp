@@ -23,7 +23,8 @@ TEST(CompareCli, TrainsTheFixesAndComparesThemWithTheBaseline) {
   const std::vector<std::pair<std::string, std::string>> runs = {{"vanilla", ""},
                                                                  {"ortho", " --encoder ortho-lstm"},
                                                                  {"diversity", " --encoder diversity-lstm"},
-                                                                 {"rationale", " --rationale-weight 1"}};
+                                                                 {"rationale", " --rationale-weight 1"},
+                                                                 {"faithful", " --faithfulness-weight 1"}};
   for (const auto& [name, flags] : runs) {
     const auto r = test::run_lumen("train -q --out " + d.file(name) + common + flags);
     ASSERT_EQ(r.code, 0) << name << ": " << r.output;
@@ -32,6 +33,15 @@ TEST(CompareCli, TrainsTheFixesAndComparesThemWithTheBaseline) {
   const auto adv = test::run_lumen("train -q --out " + d.file("adversary") + " --adversary-of " + d.file("vanilla") +
                                    " --adversary-lambda 0.5 --epochs 3 --lr 0.01 --seed 4");
   ASSERT_EQ(adv.code, 0) << adv.output;
+  // Moradi et al.'s procedure: a trained baseline fine-tuned with the faithfulness objective.
+  const auto ft = test::run_lumen("train -q --out " + d.file("finetuned") + " --init-from " + d.file("vanilla") +
+                                  " --faithfulness-weight 1 --epochs 1 --lr 0.001 --seed 5");
+  ASSERT_EQ(ft.code, 0) << ft.output;
+  const Json ft_config = read_json_file(d.file("finetuned") + "/config.json");
+  EXPECT_EQ(ft_config["init_from"], d.file("vanilla"));
+  EXPECT_EQ(ft_config["train"]["faithfulness_weight"].get<double>(), 1.0);
+  EXPECT_EQ(ft_config["train"]["select"], "last");  // fine-tuning keeps its last epoch by default
+  EXPECT_EQ(ft_config["model"], read_json_file(d.file("vanilla") + "/config.json")["model"]);
   const Json adv_config = read_json_file(d.file("adversary") + "/config.json");
   EXPECT_EQ(adv_config["adversary"]["lambda"].get<double>(), 0.5);
   EXPECT_EQ(adv_config["model"], read_json_file(d.file("vanilla") + "/config.json")["model"]);
@@ -51,18 +61,25 @@ TEST(CompareCli, TrainsTheFixesAndComparesThemWithTheBaseline) {
         "rationale_weight");
   fails("influence --run " + d.file("diversity") + " --method if-exact --test-data run --limit 2", "auxiliary loss");
   fails("influence --run " + d.file("adversary") + " --method if-exact --test-data run --limit 2", "adversarial model");
+  fails("influence --run " + d.file("faithful") + " --method if-exact --test-data run --limit 2", "faithfulness_weight 1");
+  fails("influence --run " + d.file("finetuned") + " --method if-exact --test-data run --limit 2", "fine-tuned");
+  fails("train -q --out " + d.file("z") + " --adversary-of " + d.file("vanilla") + " --faithfulness-weight 1", "--faithfulness-weight");
+  fails("train -q --out " + d.file("z") + " --init-from " + d.file("vanilla") + " --encoder cnn", "drop --encoder");
+  fails("train -q --out " + d.file("z") + " --init-from " + d.file("vanilla") + " --no-lowercase", "drop --no-lowercase");
 
   const std::string list = d.file("vanilla") + " " + d.file("ortho") + " " + d.file("diversity") + " " + d.file("rationale") + " " +
-                           d.file("adversary");
+                           d.file("adversary") + " " + d.file("faithful") + " " + d.file("finetuned");
   const auto r = test::run_lumen("--json compare --runs " + list + " --limit 25 --permutations 20 --adversaries 2 --out " + d.file("cmp"));
   ASSERT_EQ(r.code, 0) << r.output;
   const Json j = Json::parse(r.output.substr(r.output.find('{')));
   EXPECT_EQ(j["kind"], "lumen.compare");
   EXPECT_EQ(j["instances"], 25);
   EXPECT_EQ(j["baseline"], "vanilla");
-  ASSERT_EQ(j["rows"].size(), 5u);
-  const std::vector<std::string> fixes = {"vanilla", "orthogonal", "diversity 0.5", "rationale 1", "adversary lambda 0.5"};
-  for (size_t k = 0; k < 5; ++k) {
+  ASSERT_EQ(j["rows"].size(), 7u);
+  const std::vector<std::string> fixes = {"vanilla",     "orthogonal",           "diversity 0.5",
+                                          "rationale 1", "adversary lambda 0.5", "faithfulness 1",
+                                          "faithfulness 1, fine-tuned"};
+  for (size_t k = 0; k < fixes.size(); ++k) {
     const Json& row = j["rows"][k];
     EXPECT_EQ(row["fix"], fixes[k]);
     for (const char* key : {"test_accuracy", "tau_attention_gradient", "tau_attention_loo", "permutation_median_tvd",
@@ -84,7 +101,7 @@ TEST(CompareCli, TrainsTheFixesAndComparesThemWithTheBaseline) {
                                         "/compare.html " + d.file("shot.png") + " 8");
     EXPECT_EQ(page.code, 0) << page.output;
   }
-  fails("compare --runs " + list + " --names a b", "2 names for 5 runs");
+  fails("compare --runs " + list + " --names a b", "2 names for 7 runs");
 }
 
 TEST(CompareCli, AnalyzesATransformersEffectiveAttention) {
