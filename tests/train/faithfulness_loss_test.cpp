@@ -123,15 +123,18 @@ TEST_P(FaithfulnessGradients, MatchFiniteDifferencesInFloat64AndIgnorePadding) {
     torch::NoGradGuard ng;
     alpha0 = model->forward_from_embeddings(emb, b).pooling_attention.clone();
   }
-  const at::Tensor keys0 = torch::rand(b.ids.sizes(), torch::kDouble);
-  auto frozen = [&](const at::Tensor& e) {
-    models::ModelOutput out = model->forward_from_embeddings(e, b);
-    const at::Tensor ce = loss.per_example(out.logits, b.labels);
-    out.pooling_attention = alpha0;
-    return (ce - 0.9 * TrainingLoss::faithfulness_reward(loss.decoder, out, b.token_mask, 50,
-                                                         TrainingLoss::kFaithfulnessLambdas, keys0))
-        .mean();
+  // The objective with the counterfactual attentions frozen at alpha0 and the permutation keys.
+  auto frozen_with = [&](const at::Tensor& keys) {
+    return [&, keys](const at::Tensor& e) {
+      models::ModelOutput out = model->forward_from_embeddings(e, b);
+      const at::Tensor ce = loss.per_example(out.logits, b.labels);
+      out.pooling_attention = alpha0;
+      return (ce - 0.9 * TrainingLoss::faithfulness_reward(loss.decoder, out, b.token_mask, 50,
+                                                           TrainingLoss::kFaithfulnessLambdas, keys))
+          .mean();
+    };
   };
+  const auto frozen = frozen_with(torch::rand(b.ids.sizes(), torch::kDouble));
   EXPECT_LT(test::max_directional_error(frozen, emb), 1e-5);
   auto grad_of = [&](const std::function<at::Tensor(const at::Tensor&)>& f) {
     const at::Tensor e = emb.clone().requires_grad_(true);
@@ -141,14 +144,7 @@ TEST_P(FaithfulnessGradients, MatchFiniteDifferencesInFloat64AndIgnorePadding) {
   // from the same seed.
   torch::manual_seed(11);
   const at::Tensor drawn = torch::rand(b.ids.sizes(), torch::kDouble);
-  auto frozen_drawn = [&](const at::Tensor& e) {
-    models::ModelOutput out = model->forward_from_embeddings(e, b);
-    const at::Tensor ce = loss.per_example(out.logits, b.labels);
-    out.pooling_attention = alpha0;
-    return (ce - 0.9 * TrainingLoss::faithfulness_reward(loss.decoder, out, b.token_mask, 50,
-                                                         TrainingLoss::kFaithfulnessLambdas, drawn))
-        .mean();
-  };
+  const auto frozen_drawn = frozen_with(drawn);
   const at::Tensor g_trainer = grad_of([&](const at::Tensor& e) {
     torch::manual_seed(11);
     return loss.batch_objective(model->forward_from_embeddings(e, b), b);
