@@ -16,6 +16,12 @@ void add_method_flags(CLI::App* cmd, MethodFlags& f, const std::string& default_
   cmd->add_option("--methods", f.methods, "Comma-separated methods, or all: " + names)->capture_default_str();
   auto& o = f.options;
   cmd->add_option("--steps", o.path.steps, "Integrated gradients / AttAttr: steps of the path integral")->capture_default_str();
+  cmd->add_option("--ig-tolerance", o.path.tolerance,
+                  "Integrated gradients, adaptive: per instance, double the steps (trapezoid rule from 4) until the "
+                  "completeness gap is <= this (0 = the fixed --steps)")
+      ->capture_default_str();
+  cmd->add_option("--ig-max-steps", o.path.max_steps, "Integrated gradients, adaptive: most steps per instance")
+      ->capture_default_str();
   cmd->add_option("--baseline", f.baseline, "Integrated gradients baseline embedding: pad | zero | unk")->capture_default_str();
   cmd->add_option("--chunk", o.chunk, "Copies per forward/backward pass: ig/att_attr path points, smoothgrad samples (0 = by --max-tokens)")->capture_default_str();
   cmd->add_option("--max-tokens", o.max_tokens, "Padded positions per forward pass of batched methods")->capture_default_str();

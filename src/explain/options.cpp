@@ -1,5 +1,7 @@
 #include "explain/options.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace lumen::explain {
@@ -33,8 +35,21 @@ void AttentionSelection::validate() const {
 }
 Json AttentionSelection::to_json() const { return {{"layer", layer}, {"head", head}}; }
 
-void PathOptions::validate() const { at_least<int64_t>("steps", steps, 1); }
-Json PathOptions::to_json() const { return {{"steps", steps}, {"baseline", to_string(baseline)}}; }
+void PathOptions::validate() const {
+  at_least<int64_t>("steps", steps, 1);
+  if (!(tolerance >= 0) || !std::isfinite(tolerance))
+    throw InvalidArgument("explain: tolerance must be finite and >= 0, got " + std::to_string(tolerance));
+  at_least<int64_t>("max_steps", max_steps, 4);
+}
+Json PathOptions::to_json() const {
+  Json j = {{"steps", steps}, {"baseline", to_string(baseline)}};
+  if (tolerance > 0) {
+    j["tolerance"] = tolerance;
+    j["max_steps"] = max_steps;
+    j["rule"] = "trapezoid, doubling";
+  }
+  return j;
+}
 
 void SmoothGradOptions::validate() const {
   at_least<int64_t>("noise samples", samples, 1);

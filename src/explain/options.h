@@ -36,6 +36,11 @@ struct AttentionSelection {
 struct PathOptions {
   // Steps of the midpoint Riemann sum along the path.
   int64_t steps = 50;
+  // ig: > 0 switches to the adaptive mode: per instance, the trapezoid rule on 4 intervals,
+  // doubled (reusing every evaluated point) until the completeness gap is <= tolerance or the
+  // intervals reach max_steps; `steps` is not used. Each instance reports its step count.
+  double tolerance = 0;
+  int64_t max_steps = 1024;
   // ig: the embedding at the start of the path (att_attr scales attention from 0 instead).
   Baseline baseline = Baseline::kPad;
   void validate() const;

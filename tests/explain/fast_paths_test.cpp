@@ -66,6 +66,9 @@ TEST(LstmFastPaths, EqualTheGenericPathsInFloat64) {
           ig.path.baseline = b;
           ig.chunk = chunk;
           expect_twins(model, batch, "ig", ig, "ig " + to_string(b) + " chunk " + std::to_string(chunk));
+          ig.path.tolerance = 1e-6;  // the adaptive mode: per-row step counts up to 64
+          ig.path.max_steps = 64;
+          expect_twins(model, batch, "ig", ig, "adaptive ig " + to_string(b) + " chunk " + std::to_string(chunk));
         }
       for (Removal r : {Removal::kPad, Removal::kUnk}) {
         ExplainOptions rm = o;
