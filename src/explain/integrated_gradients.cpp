@@ -48,13 +48,19 @@ at::Tensor path_alphas(int64_t s0, int64_t c, int64_t steps, int64_t B, const at
   return ((torch::arange(s0, s0 + c, opt) + 0.5) / static_cast<double>(steps)).repeat_interleave(B).view({c * B, 1, 1});
 }
 
+// |total - delta| / |delta| per row, float64 and contiguous: total [B] the sum of a row's
+// attributions, delta [B] = F(x) - F(baseline).
+at::Tensor completeness_gaps(const at::Tensor& total, const at::Tensor& delta) {
+  const at::Tensor d = delta.to(torch::kDouble);
+  return ((total.to(torch::kDouble) - d).abs() / d.abs().clamp_min(1e-12)).contiguous();
+}
+
 void fill_details(BatchAttribution& out, const ExplainOptions& o, const at::Tensor& fx, const at::Tensor& f0,
                   const std::vector<int64_t>& steps = {}) {
   const int64_t B = fx.size(0);
   at::Tensor total = out.scores.sum(1);
   if (out.scores_b.defined()) total = total + out.scores_b.sum(1);
-  const at::Tensor delta = (fx - f0).to(torch::kDouble);
-  const at::Tensor gap = ((total - delta).abs() / delta.abs().clamp_min(1e-12)).contiguous();
+  const at::Tensor gap = completeness_gaps(total, fx - f0);
   out.completeness_gap.assign(gap.data_ptr<double>(), gap.data_ptr<double>() + B);
   for (int64_t r = 0; r < B; ++r) {
     Json d = {{"baseline", to_string(o.path.baseline)},
@@ -121,18 +127,18 @@ AdaptiveResult adaptive_path(const PathGradients& grad, int64_t B, int64_t per_p
       weights.push_back(k == 0 || k == 4 ? 0.5 : 1.0);
     }
   evaluate(rows, alphas, weights);
-  const at::Tensor d = delta.to(torch::kDouble);
   while (true) {
     const at::Tensor n = torch::tensor(out.steps, torch::kDouble).to(acc_a.scalar_type());
     out.mean_a = acc_a / n.view({-1, 1, 1});
     out.mean_b = acc_b.defined() ? acc_b / n.view({-1, 1, 1}) : at::Tensor();
-    const at::Tensor gap = ((attribution_sum(out.mean_a, out.mean_b) - d).abs() / d.abs().clamp_min(1e-12)).contiguous();
+    const at::Tensor gap = completeness_gaps(attribution_sum(out.mean_a, out.mean_b), delta);
+    const double* gaps = gap.data_ptr<double>();
     rows.clear();
     alphas.clear();
     weights.clear();
     for (int64_t b = 0; b < B; ++b) {
       const int64_t s = out.steps[b];
-      if (gap[b].item<double>() <= path.tolerance || 2 * s > path.max_steps) continue;
+      if (gaps[b] <= path.tolerance || 2 * s > path.max_steps) continue;
       for (int64_t k = 0; k < s; ++k) {
         rows.push_back(b);
         alphas.push_back((2 * k + 1) / (2.0 * s));

@@ -41,7 +41,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   std::optional<models::Run> base;
   if (!o.adversary_of.empty()) base = models::load_run(o.adversary_of);
   if (!o.init_from.empty()) base = models::load_run(o.init_from);
-  const bool adversary = !o.adversary_of.empty();
+  const bool adversary = !o.adversary_of.empty(), fine_tune = !o.init_from.empty();
   data::Dataset ds = base ? load_dataset_for_run(*base, o.data) : data::load_dataset(data::parse_data_spec(o.data));
   const data::TokenizerOptions tokenizer_options = base ? base->tokenizer : o.tokenizer;
   data::Tokenizer tokenizer(tokenizer_options);
@@ -85,7 +85,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   // Fine-tuning keeps its last epoch unless told otherwise: the dev metric would pick the epoch
   // nearest the base run whenever the new objective costs accuracy (Moradi et al.'s reference
   // fine-tunes for a fixed number of steps).
-  if (!o.init_from.empty() && topt.select == "auto") {
+  if (fine_tune && topt.select == "auto") {
     topt.select = "last";
     log("fine-tuning " + o.init_from + ": keeping the last epoch (--select roc_auc or accuracy to choose by dev)");
   }
@@ -97,7 +97,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
   }
   torch::manual_seed(o.train.seed);
   models::TextClassifier model(mc);
-  if (base && !adversary) {
+  if (fine_tune) {
     torch::NoGradGuard no_grad;
     auto to = model->parameters(), from = base->model->parameters();
     for (size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
@@ -129,7 +129,7 @@ Json train_run(const TrainRunOptions& o, const std::function<void(const std::str
                 {"embeddings", embeddings_report}};
     if (!o.augment.empty()) config["augment"] = {{"path", o.augment}, {"examples", augmented}};
     if (adversary) config["adversary"] = {{"base", base->dir}, {"lambda", o.adversary_lambda}};
-    if (base && !adversary) config["init_from"] = base->dir;
+    if (fine_tune) config["init_from"] = base->dir;
     write_json_file(join_path(tmp, "config.json"), config);
     vocab.save(join_path(tmp, "vocab.txt"));
     const data::EncodedSet train = data::EncodedSet::from(ds.train, vocab, ds.pair);
