@@ -4,7 +4,7 @@ JOBS ?= 2
 # ccache's settings for the precompiled header are in CMakeLists.txt.
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps build demo test test-slow bench bench-threads clean
+.PHONY: deps build demo test test-slow bench bench-targets bench-threads clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,6 +27,11 @@ test-slow: build
 
 bench: build
 	$(BUILD)/lumen_bench --benchmark_counters_tabular=true
+
+# Issue #15's speed targets: their benchmarks only, then the table (figure when filed, target,
+# measured, ratios) from this one run.
+bench-targets: build
+	$(BUILD)/lumen_bench --targets --benchmark_counters_tabular=true
 
 # lumen train / analyze at the default, --threads 1 and --threads <cores> (bench/threads.sh).
 bench-threads: build

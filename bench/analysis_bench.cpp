@@ -85,6 +85,7 @@ void analysis(benchmark::State& state, const std::string& encoder, double refere
   state.counters["stats_s"] = s.statistics;
   state.counters["report_s"] = report_s;
   state.counters["total_s"] = s.total() + report_s;
+  state.counters["seconds"] = s.total() + report_s;
   state.counters["x_reference"] = reference_total / (s.total() + report_s);
 }
 void BM_Analysis_Lstm(benchmark::State& s) { analysis(s, "lstm", 87.0, true); }

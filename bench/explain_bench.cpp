@@ -60,7 +60,9 @@ void explain_all(benchmark::State& state, const std::string& method, double capt
   explain::ExplainOptions o;
   if (configure) configure(o);
   double seconds = 0;
+  std::vector<double> gaps;
   for (auto _ : state) {
+    gaps.clear();
     const auto t0 = std::chrono::steady_clock::now();
     for (size_t b = 0; b < f.explained.size(); b += 32) {
       std::vector<const data::Example*> ptrs;
@@ -68,12 +70,22 @@ void explain_all(benchmark::State& state, const std::string& method, double capt
       const data::Batch batch = data::make_batch(ptrs, f.vocab, false);
       const auto r = e->explain(f.model, batch, o);
       benchmark::DoNotOptimize(r.scores.data_ptr());
+      gaps.insert(gaps.end(), r.completeness_gap.begin(), r.completeness_gap.end());
     }
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   state.counters["seconds"] = seconds;
   state.counters["attributions_per_s"] = f.explained.size() / seconds;
   if (captum_seconds > 0) state.counters["x_vs_captum"] = captum_seconds / seconds;
+  if (!gaps.empty()) {  // path methods: the share of instances whose completeness gap is <= 1e-3 / 1e-2
+    double within3 = 0, within2 = 0;
+    for (double g : gaps) {
+      within3 += g <= 1e-3;
+      within2 += g <= 1e-2;
+    }
+    state.counters["gap_le_1e-3"] = within3 / gaps.size();
+    state.counters["gap_le_1e-2"] = within2 / gaps.size();
+  }
 }
 
 void BM_ExplainSaliency(benchmark::State& s) { explain_all(s, "saliency", 1.0, {}); }
@@ -84,6 +96,10 @@ void BM_ExplainLooPad(benchmark::State& s) {
 void BM_ExplainLooDelete(benchmark::State& s) { explain_all(s, "loo", 8.8, {}); }
 void BM_ExplainIg50(benchmark::State& s) {
   explain_all(s, "ig", 43.0, [](explain::ExplainOptions& o) { o.path.steps = 50; });
+}
+// Adaptive: per instance, as many steps (trapezoid, doubling from 4) as reach a gap of 1e-3.
+void BM_ExplainIgAdaptive(benchmark::State& s) {
+  explain_all(s, "ig", 43.0, [](explain::ExplainOptions& o) { o.path.tolerance = 1e-3; });
 }
 void BM_ExplainLime500(benchmark::State& s) {
   explain_all(s, "lime", 178.0, [](explain::ExplainOptions& o) { o.surrogate.samples = 500; });
@@ -109,6 +125,7 @@ EXPLAIN_BENCH(BM_ExplainGradInput);
 EXPLAIN_BENCH(BM_ExplainLooPad);
 EXPLAIN_BENCH(BM_ExplainLooDelete);
 EXPLAIN_BENCH(BM_ExplainIg50);
+EXPLAIN_BENCH(BM_ExplainIgAdaptive);
 EXPLAIN_BENCH(BM_ExplainLime500);
 EXPLAIN_BENCH(BM_ExplainLime500Pad);
 EXPLAIN_BENCH(BM_ExplainKernelShap500);

@@ -50,7 +50,7 @@ at::Tensor fused_lstm_edits(const at::Tensor& embedding_in, const at::Tensor& id
   };
   const std::vector<int64_t> slot = slots(ids, lp, B, Tx), slot_v = slots(ids_v, lvp, V, Tv);
   const at::Tensor eu = embedding.index_select(0, torch::tensor(uniq, torch::kInt64)).contiguous();  // [U, E]
-  Recurrence r(D, S, B, Tx, H, embedding.options());
+  Recurrence r(D, S, B, Tx, H, embedding.options(), false);
   at::Tensor w_ih3 = w_ih.detach().view({D, G, E}), whh_t = w_hh.detach().view({D, G, H}).transpose(1, 2).contiguous();
   at::Tensor bias2 = bias.detach().view({D, G});
   // Per direction, the steps each variant runs: forward from position prefix to its end,
@@ -87,9 +87,7 @@ at::Tensor fused_lstm_edits(const at::Tensor& embedding_in, const at::Tensor& id
       const at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]
       const scalar_t* pp = pu.data_ptr<scalar_t>();
       // 1. The originals, keeping every state.
-      fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
-                           [&](int64_t b, int64_t t) { return pp + slot[b * Tx + t] * G; });
-      r.run(d, lp, whh_t);
+      r.run_in_place<scalar_t>(d, lp, whh_t, [&](int64_t b, int64_t t) { return pp + slot[b * Tx + t] * G; });
       // 2. Each variant from the original state where its change starts.
       const scalar_t* hs = r.hs[d].data_ptr<scalar_t>();  // [S + 1, B, H]
       const scalar_t* cs = r.cs[d].data_ptr<scalar_t>();

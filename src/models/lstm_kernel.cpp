@@ -111,7 +111,7 @@ void backward_direction(int64_t d, const at::Tensor& grad_out, const int64_t* le
         continue;
       }
       const T* gout = go ? go + (b * Tx + position(d, s, len[b])) * (D * H) + d * H : zeros.data();
-      gate_gradients(gp + (s * B + b) * G, cp + (s * B + b) * H, tp + (s * B + b) * H, dhp + b * H, gout, dcp + b * H, dgr, H);
+      cell_backward(gp + (s * B + b) * G, cp + (s * B + b) * H, tp + (s * B + b) * H, dhp + b * H, gout, dcp + b * H, dgr, H);
     }
     at::mm_out(dh_rec, dGd[s], whh);  // [B, 4H] x [4H, H]
     for (int64_t b = 0; b < B; ++b)
@@ -229,17 +229,15 @@ class FusedLstmIdsFunction : public torch::autograd::Function<FusedLstmIdsFuncti
     number_tokens(ip, lp, B, Tx, first, uniq, sp);
     at::Tensor uniq_t = torch::tensor(uniq, torch::kInt64);
     at::Tensor eu = embedding.index_select(0, uniq_t).contiguous();  // [U, E]
-    Recurrence r(D, S, B, Tx, H, embedding.options());
+    Recurrence r(D, S, B, Tx, H, embedding.options(), false);
     at::Tensor w_ih3 = w_ih.view({D, G, E}), whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();
     at::Tensor bias2 = bias.view({D, G});
     for_each_direction(D, [&](int64_t d) {
       AT_DISPATCH_FLOATING_TYPES(embedding.scalar_type(), "fused_lstm_ids_forward", [&] {
         at::Tensor pu = at::addmm(bias2[d], eu, w_ih3[d].t());  // [U, 4H]: one projection per distinct token
         const scalar_t* pp = pu.data_ptr<scalar_t>();
-        fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
-                             [&](int64_t b, int64_t t) { return pp + sp[b * Tx + t] * G; });  // the token's projection
+        r.run_in_place<scalar_t>(d, lp, whh_t, [&](int64_t b, int64_t t) { return pp + sp[b * Tx + t] * G; });
       });
-      r.run(d, lp, whh_t);
     });
     ctx->save_for_backward({eu, uniq_t, slot, w_ih, w_hh, r.hs, r.cs, r.gates, r.tc, len});
     ctx->saved_data["D"] = D;
@@ -300,15 +298,13 @@ class FusedLstmProjFunction : public torch::autograd::Function<FusedLstmProjFunc
     int64_t S = 0;
     for (int64_t b = 0; b < B; ++b) S = std::max(S, lp[b]);
     const at::Tensor pc = proj.contiguous();
-    Recurrence r(D, S, B, Tx, H, proj.options());
+    Recurrence r(D, S, B, Tx, H, proj.options(), false);
     at::Tensor whh_t = w_hh.view({D, G, H}).transpose(1, 2).contiguous();
     for_each_direction(D, [&](int64_t d) {
       AT_DISPATCH_FLOATING_TYPES(proj.scalar_type(), "fused_lstm_proj_forward", [&] {
         const scalar_t* pp = pc.data_ptr<scalar_t>();
-        fill_steps<scalar_t>(r.xp[d].data_ptr<scalar_t>(), d, S, B, G, lp,
-                             [&](int64_t b, int64_t t) { return pp + (b * Tx + t) * D * G + d * G; });
+        r.run_in_place<scalar_t>(d, lp, whh_t, [&](int64_t b, int64_t t) { return pp + (b * Tx + t) * D * G + d * G; });
       });
-      r.run(d, lp, whh_t);
     });
     ctx->save_for_backward({w_hh, r.hs, r.cs, r.gates, r.tc, len});
     ctx->saved_data["D"] = D;

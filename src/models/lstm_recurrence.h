@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <vector>
+
+#include "models/lstm_gates.h"
 
 namespace lumen::models::lstm_internal {
 
@@ -22,42 +25,6 @@ namespace lumen::models::lstm_internal {
 // States are frozen after a row's length, so the final state of each row is hs[:, S].
 
 inline int64_t position(int64_t d, int64_t s, int64_t len) { return d == 0 ? s : len - 1 - s; }
-
-// Element loops on contiguous rows, written so that the compiler vectorises them.
-// tanh(a) = 2 sigmoid(2a) - 1: one vectorised sigmoid then serves all four gates.
-template <typename T>
-inline void scale_g_gate(T* __restrict g, int64_t H) {
-  for (int64_t j = 2 * H; j < 3 * H; ++j) g[j] *= T(2);
-}
-template <typename T>
-inline void cell_update(T* __restrict g, const T* __restrict cprev, T* __restrict cnext, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T gg = T(2) * g[2 * H + j] - T(1);
-    g[2 * H + j] = gg;
-    cnext[j] = g[H + j] * cprev[j] + g[j] * gg;
-  }
-}
-template <typename T>
-inline void hidden_update(const T* __restrict og, const T* __restrict t, T* __restrict h, T* __restrict dst, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    h[j] = og[j] * t[j];
-    dst[j] = h[j];
-  }
-}
-template <typename T>
-inline void gate_gradients(const T* __restrict gr, const T* __restrict cprev, const T* __restrict t, const T* __restrict dh,
-                           const T* __restrict gout, T* __restrict dc, T* __restrict dgr, int64_t H) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = gr[j], f = gr[H + j], g = gr[2 * H + j], og = gr[3 * H + j];
-    const T dht = dh[j] + gout[j];
-    const T dct = dc[j] + dht * og * (T(1) - t[j] * t[j]);
-    dgr[j] = dct * g * i * (T(1) - i);
-    dgr[H + j] = dct * cprev[j] * f * (T(1) - f);
-    dgr[2 * H + j] = dct * i * (T(1) - g * g);
-    dgr[3 * H + j] = dht * t[j] * og * (T(1) - og);
-    dc[j] = dct * f;
-  }
-}
 
 // Runs fn(d) for each direction, the reverse one on a second thread when there are two.
 // Each direction's products are single-threaded BLAS calls, so the two never oversubscribe.
@@ -97,15 +64,27 @@ struct StepPlan {
   bool ring = false;
 };
 
-template <typename T>
+// No per-position input projections: forward_direction reads them from xp (step order).
+struct StepOrdered {
+  template <typename T>
+  const T* operator()(int64_t, int64_t) const { return nullptr; }
+};
+
+// Forward recurrence of direction d. With the default `src`, xp [S, B, 4H] holds the input
+// projections (+ bias) in step order; otherwise xp is not read and src(b, position) points at row
+// b's projection of the token at that position, read in place.
+template <typename T, typename Src = StepOrdered>
 void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, const at::Tensor& whh_t, at::Tensor& hs,
-                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out, const StepPlan& plan = {}) {
-  const int64_t S = xp.size(0), B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = out.size(2) / H, G = 4 * H;
+                       at::Tensor& cs, at::Tensor& gates, at::Tensor& tc, at::Tensor& out, const StepPlan& plan = {},
+                       const Src& src = {}) {
+  constexpr bool in_place = !std::is_same_v<Src, StepOrdered>;
+  const int64_t S = plan.ring ? xp.size(0) : hs.size(1) - 1;  // a ring keeps two states: xp has the steps
+  const int64_t B = gates.size(2), H = hs.size(3), Tx = out.size(1), D = out.size(2) / H, G = 4 * H;
   at::Tensor hd = hs[d], cd = cs[d], gd = gates[d], td = tc[d];
   T* hp = hd.data_ptr<T>();
   T* cp = cd.data_ptr<T>();
   T* gp = gd.data_ptr<T>();
-  const T* tp = td.data_ptr<T>();
+  T* tp = td.data_ptr<T>();
   T* op = out.data_ptr<T>();
   auto hslot = [&](int64_t s) { return plan.ring ? s % 2 : s; };
   auto gslot = [&](int64_t s) { return plan.ring ? int64_t(0) : s; };
@@ -115,48 +94,36 @@ void forward_direction(int64_t d, const at::Tensor& xp, const int64_t* len, cons
     const int64_t hs0 = hslot(s), hs1 = hslot(s + 1), gs0 = gslot(s);
     at::Tensor gs = gd[gs0].narrow(0, 0, Bs);
     T* g = gp + gs0 * B * G;
-    at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = xp + h W_hh^T
-    for (int64_t b = 0; b < Bs; ++b) scale_g_gate(g + b * G, H);
-    gs.sigmoid_();
+    if constexpr (in_place) at::mm_out(gs, hd[hs0].narrow(0, 0, Bs), whh_t);  // [B, 4H] = h W_hh^T
+    else at::addmm_out(gs, xp[s].narrow(0, 0, Bs), hd[hs0].narrow(0, 0, Bs), whh_t);  // + xp
     const T* cprev = cp + hs0 * B * H;
     T* cnext = cp + hs1 * B * H;
-    for (int64_t b = 0; b < Bs; ++b) {
-      if (s >= len[b]) std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
-      else cell_update(g + b * G, cprev + b * H, cnext + b * H, H);
-    }
-    at::Tensor ts = td[gs0].narrow(0, 0, Bs);
-    at::tanh_out(ts, cd[hs1].narrow(0, 0, Bs));
     const T* hprev = hp + hs0 * B * H;
     T* hnext = hp + hs1 * B * H;
     for (int64_t b = 0; b < Bs; ++b) {
-      if (s >= len[b]) {
+      if (s >= len[b]) {  // frozen: the state and cell carry over
+        std::copy(cprev + b * H, cprev + (b + 1) * H, cnext + b * H);
         std::copy(hprev + b * H, hprev + (b + 1) * H, hnext + b * H);
         continue;
       }
+      const int64_t p = position(d, s, len[b]);
       const int64_t row = plan.out_row ? plan.out_row[b] : b;
-      const int64_t pos = position(d, s, len[b]) + (plan.out_shift ? plan.out_shift[b] : 0);
-      hidden_update(g + b * G + 3 * H, tp + (gs0 * B + b) * H, hnext + b * H, op + (row * Tx + pos) * (D * H) + d * H, H);
+      const int64_t pos = p + (plan.out_shift ? plan.out_shift[b] : 0);
+      const T* x = nullptr;
+      if constexpr (in_place) x = src(b, p);
+      cell_forward(g + b * G, x, cprev + b * H, cnext + b * H, tp + (gs0 * B + b) * H, hnext + b * H,
+                   op + (row * Tx + pos) * (D * H) + d * H, H);
     }
   }
 }
 
-// Direction d's step-ordered input projections xq [S, B, G]: row b's step s copies the G values
-// at src(b, position), zeros past the row's length.
-template <typename T, typename Src>
-void fill_steps(T* xq, int64_t d, int64_t S, int64_t B, int64_t G, const int64_t* len, const Src& src) {
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t b = 0; b < B; ++b) {
-      T* dst = xq + (s * B + b) * G;
-      if (s >= len[b]) std::fill(dst, dst + G, T(0));
-      else std::copy_n(src(b, position(d, s, len[b])), G, dst);
-    }
-}
-
-// The recurrence's buffers (layout above), shared by both entry points.
+// The recurrence's buffers (layout above), shared by both entry points. xp (step-ordered input
+// projections) is allocated only for the paths that build it (step_ordered).
 struct Recurrence {
   at::Tensor xp, hs, cs, gates, tc, out;
-  Recurrence(int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t H, const at::TensorOptions& opt)
-      : xp(at::empty({D, S, B, 4 * H}, opt)),
+  Recurrence(int64_t D, int64_t S, int64_t B, int64_t Tx, int64_t H, const at::TensorOptions& opt,
+             bool step_ordered = true)
+      : xp(step_ordered ? at::empty({D, S, B, 4 * H}, opt) : at::Tensor()),
         hs(at::empty({D, S + 1, B, H}, opt)),
         cs(at::empty({D, S + 1, B, H}, opt)),
         gates(at::empty({D, S, B, 4 * H}, opt)),
@@ -168,6 +135,14 @@ struct Recurrence {
     cs[d][0].zero_();
     AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "fused_lstm_forward",
                                [&] { forward_direction<scalar_t>(d, xp[d], len, whh_t[d], hs, cs, gates, tc, out); });
+  }
+  // Runs direction d from zero initial states, reading row b's input projection at position t
+  // in place from src(b, t) (a const T* to 4H values).
+  template <typename T, typename Src>
+  void run_in_place(int64_t d, const int64_t* len, const at::Tensor& whh_t, const Src& src) {
+    hs[d][0].zero_();
+    cs[d][0].zero_();
+    forward_direction<T>(d, at::Tensor(), len, whh_t[d], hs, cs, gates, tc, out, {}, src);
   }
   // Gathers direction d's inputs from x [B, Tx, E] into xs [D, S, B, E] in step order, computes
   // all its input projections in one product, and runs it from zero states.
