@@ -15,7 +15,8 @@
 
 namespace lumen::models::lstm_internal {
 
-// Layout. Inputs are gathered once into step order per direction: row (d, s, b) holds the
+// Layout. The inputs path gathers its inputs once into step order per direction (the ids,
+// projection and edit paths read each token's projection in place instead): row (d, s, b) holds the
 // token that direction d reads at step s of row b (position s forward, len_b - 1 - s reverse;
 // zeros past the row's length). Every buffer is direction-major, so each direction's data is
 // contiguous and the two directions run on two threads with no shared writes:
@@ -64,11 +65,8 @@ struct StepPlan {
   bool ring = false;
 };
 
-// No per-position input projections: forward_direction reads them from xp (step order).
-struct StepOrdered {
-  template <typename T>
-  const T* operator()(int64_t, int64_t) const { return nullptr; }
-};
+// The default source: forward_direction reads the input projections from xp (step order).
+struct StepOrdered {};
 
 // Forward recurrence of direction d. With the default `src`, xp [S, B, 4H] holds the input
 // projections (+ bias) in step order; otherwise xp is not read and src(b, position) points at row
