@@ -20,12 +20,11 @@ class GradInput : public Explainer {
                            const ExplainOptions& o) const override {
     EvalGuard eval(model);
     BatchAttribution out;
-    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: g . e = dP . W_ih e, one pass
-      const at::Tensor q = token_projections(model, *lp, batch.ids);
-      const auto g = projection_gradients(model, *lp, batch, q + lp->bias,
-                                          o.targets.empty() ? o.targets : resolve_targets(model, batch, o));
-      out.targets = g.targets;
-      out.scores = token_dot(g.grad, q, batch.token_mask);
+    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: g . e = dP . W_ih e, one kernel pass
+      auto g = input_projection_gradients(model, *lp, batch, o.targets.empty() ? o.targets : resolve_targets(model, batch, o),
+                                          false);
+      out.targets = std::move(g.targets);
+      out.scores = g.dot;
       return out;
     }
     out.targets = resolve_targets(model, batch, o);

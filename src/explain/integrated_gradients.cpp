@@ -17,6 +17,7 @@
 #include "explain/common.h"
 #include "explain/lstm_fast.h"
 #include "explain/methods.h"
+#include "models/lstm_path.h"
 
 namespace lumen::explain {
 
@@ -75,11 +76,6 @@ void fill_details(BatchAttribution& out, const ExplainOptions& o, const at::Tens
   }
 }
 
-// Gradients of the target probability at path points: row rows[i] of the batch at path
-// coefficient alphas[i] -> the gradients at the first text's points [N, T, D] (and the second
-// text's for pairs, else undefined).
-using PathGradients = std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor& rows, const at::Tensor& alphas)>;
-
 // x [N, T', D] with zeros appended to T positions.
 at::Tensor pad_positions(const at::Tensor& x, int64_t T) {
   return x.size(1) == T ? x : torch::constant_pad_nd(x, {0, 0, 0, T - x.size(1)});
@@ -87,77 +83,41 @@ at::Tensor pad_positions(const at::Tensor& x, int64_t T) {
 
 // The adaptive mode: per row, the trapezoid rule on n = 4 intervals of the path, n doubled
 // (the new points are the midpoints, every earlier point is kept) while the row's completeness
-// gap exceeds `tolerance` and 2n <= max_steps. `attribution_sum(mean_a, mean_b)` gives each
-// row's sum of attributions [B] for mean path gradients; `delta` [B] is F(x) - F(baseline).
-// Requests go through `grad` at most `per_pass` at a time. Returns the mean gradients and each
-// row's interval count.
-struct AdaptiveResult {
-  at::Tensor mean_a, mean_b;
-  std::vector<int64_t> steps;
-};
-AdaptiveResult adaptive_path(const PathGradients& grad, int64_t B, int64_t per_pass, const at::Tensor& delta,
-                             const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& attribution_sum,
-                             const PathOptions& path) {
-  AdaptiveResult out;
-  out.steps.assign(B, 4);
-  at::Tensor acc_a, acc_b;
-  // Evaluates (row, alpha, weight) requests and adds weight * gradient to the row's sums.
-  auto evaluate = [&](const std::vector<int64_t>& rows, const std::vector<double>& alphas, const std::vector<double>& weights) {
-    for (size_t i0 = 0; i0 < rows.size(); i0 += per_pass) {
-      const size_t i1 = std::min(rows.size(), i0 + static_cast<size_t>(per_pass));
-      const at::Tensor r = torch::tensor(std::vector<int64_t>(rows.begin() + i0, rows.begin() + i1), torch::kInt64);
-      const at::Tensor a = torch::tensor(std::vector<double>(alphas.begin() + i0, alphas.begin() + i1), torch::kDouble);
-      const at::Tensor w = torch::tensor(std::vector<double>(weights.begin() + i0, weights.begin() + i1), torch::kDouble);
-      const auto [ga, gb] = grad(r, a);
-      const at::Tensor wa = w.to(ga.scalar_type()).view({-1, 1, 1});
-      if (!acc_a.defined()) acc_a = torch::zeros({B, ga.size(1), ga.size(2)}, ga.options());
-      acc_a.index_add_(0, r, ga * wa);
-      if (gb.defined()) {
-        if (!acc_b.defined()) acc_b = torch::zeros({B, gb.size(1), gb.size(2)}, gb.options());
-        acc_b.index_add_(0, r, gb * wa);
-      }
-    }
-  };
-  std::vector<int64_t> rows;
-  std::vector<double> alphas, weights;
+// gap exceeds `tolerance` and 2n <= max_steps. `add(requests)` adds each request's weight times
+// the attributions at its path point to the caller's accumulator; `totals(n)` gives each row's
+// sum of attributions [B] with its accumulator divided by n [B] (float64); `delta` [B] is F(x) -
+// F(baseline). Returns each row's interval count.
+std::vector<int64_t> adaptive_path(int64_t B, const std::function<void(const models::LstmPathRequests&)>& add,
+                                   const std::function<at::Tensor(const at::Tensor&)>& totals, const at::Tensor& delta,
+                                   const PathOptions& path) {
+  std::vector<int64_t> steps(B, 4);
+  models::LstmPathRequests req;
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t k = 0; k <= 4; ++k) {
-      rows.push_back(b);
-      alphas.push_back(k / 4.0);
-      weights.push_back(k == 0 || k == 4 ? 0.5 : 1.0);
-    }
-  evaluate(rows, alphas, weights);
+    for (int64_t k = 0; k <= 4; ++k) req.add(b, k / 4.0, k == 0 || k == 4 ? 0.5 : 1.0);
+  add(req);
   while (true) {
-    const at::Tensor n = torch::tensor(out.steps, torch::kDouble).to(acc_a.scalar_type());
-    out.mean_a = acc_a / n.view({-1, 1, 1});
-    out.mean_b = acc_b.defined() ? acc_b / n.view({-1, 1, 1}) : at::Tensor();
-    const at::Tensor gap = completeness_gaps(attribution_sum(out.mean_a, out.mean_b), delta);
+    const at::Tensor gap = completeness_gaps(totals(torch::tensor(steps, torch::kDouble)), delta);
     const double* gaps = gap.data_ptr<double>();
-    rows.clear();
-    alphas.clear();
-    weights.clear();
+    req = {};
     for (int64_t b = 0; b < B; ++b) {
-      const int64_t s = out.steps[b];
+      const int64_t s = steps[b];
       if (gaps[b] <= path.tolerance || 2 * s > path.max_steps) continue;
-      for (int64_t k = 0; k < s; ++k) {
-        rows.push_back(b);
-        alphas.push_back((2 * k + 1) / (2.0 * s));
-        weights.push_back(1.0);
-      }
-      out.steps[b] = 2 * s;
+      for (int64_t k = 0; k < s; ++k) req.add(b, (2 * k + 1) / (2.0 * s), 1.0);
+      steps[b] = 2 * s;
     }
-    if (rows.empty()) return out;
-    evaluate(rows, alphas, weights);
+    if (req.size() == 0) return steps;
+    add(req);
   }
 }
 
-// The BiLSTM projection path (lstm_fast.h): the path runs on input projections
-// q0 + a (q - q0), and the attribution is mean_a dP(a) . (q - q0).
+// The BiLSTM projection path (lstm_fast.h, models/lstm_path.h): the path runs on input
+// projections q0 + a (q - q0), and the attribution is the weighted sum over the path points of
+// dP(a) . (q - q0), summed inside the kernel's backward pass.
 BatchAttribution ig_on_projections(models::TextClassifier& model, const LstmProjection& lp, const data::Batch& batch,
                                    const ExplainOptions& o) {
   BatchAttribution out;
   out.targets = resolve_targets(model, batch, o);
-  const int64_t B = batch.size();
+  const int64_t B = batch.size(), T = batch.ids.size(1);
   const at::Tensor q = token_projections(model, lp, batch.ids);
   at::Tensor q0;
   if (o.path.baseline == Baseline::kZero) {
@@ -167,43 +127,28 @@ BatchAttribution ig_on_projections(models::TextClassifier& model, const LstmProj
     q0 = token_projections(model, lp, torch::where(batch.token_mask, torch::full_like(batch.ids, id), batch.ids));
   }
   const at::Tensor diff = q - q0, base = q0 + lp.bias;
-  const int64_t chunk = data::copies_per_pass(o.chunk, o.max_tokens, B, batch.ids.size(1));
-  if (o.path.tolerance > 0) {
-    const at::Tensor fx = projection_probability(model, lp, batch, q + lp.bias, out.targets);
-    const at::Tensor f0 = projection_probability(model, lp, batch, base, out.targets);
-    const PathGradients grad = [&](const at::Tensor& rows, const at::Tensor& alphas) {
-      const data::Batch rep = data::select_rows(batch, rows);
-      const int64_t T = rep.ids.size(1);  // the selected rows' own padded length
-      const at::Tensor a = alphas.to(q.scalar_type()).view({-1, 1, 1});
-      const at::Tensor points = (base.index_select(0, rows) + a * diff.index_select(0, rows)).narrow(1, 0, T);
-      std::vector<int64_t> tg;
-      for (int64_t i = 0; i < rows.size(0); ++i) tg.push_back(out.targets[rows[i].item<int64_t>()]);
-      return std::make_pair(pad_positions(projection_gradients(model, lp, rep, points, tg).grad, q.size(1)), at::Tensor());
-    };
-    const AdaptiveResult r = adaptive_path(grad, B, chunk * B, fx - f0,
-                                           [&](const at::Tensor& mean, const at::Tensor&) {
-                                             return token_dot(mean, diff, batch.token_mask).sum(1);
-                                           },
-                                           o.path);
-    out.scores = token_dot(r.mean_a, diff, batch.token_mask);
-    fill_details(out, o, fx, f0, r.steps);
-    return out;
-  }
-  at::Tensor sum = torch::zeros_like(q);
-  for (int64_t s0 = 0; s0 < o.path.steps; s0 += chunk) {
-    const int64_t c = std::min(chunk, o.path.steps - s0);
-    const data::Batch rep = c == 1 ? batch : data::select_rows(batch, torch::arange(B, torch::kInt64).repeat({c}));
-    const at::Tensor alpha = (torch::arange(s0, s0 + c, q.options()) + 0.5) / static_cast<double>(o.path.steps);
-    // One allocation: q0 + a (q - q0) broadcast over the c steps (step-major, as `rep`).
-    const at::Tensor points = torch::addcmul(base.unsqueeze(0), alpha.view({c, 1, 1, 1}), diff.unsqueeze(0))
-                                  .view({c * B, q.size(1), q.size(2)});
-    std::vector<int64_t> tg;
-    for (int64_t k = 0; k < c; ++k) tg.insert(tg.end(), out.targets.begin(), out.targets.end());
-    sum += projection_gradients(model, lp, rep, points, tg).grad.view({c, B, q.size(1), q.size(2)}).sum(0);
-  }
-  out.scores = token_dot(sum / static_cast<double>(o.path.steps), diff, batch.token_mask);
+  const int64_t per_pass = data::copies_per_pass(o.chunk, o.max_tokens, B, T) * B;
+  const models::StateGradient grad = decoder_gradient(model, lp, batch, out.targets);
+  const int64_t D = lp.w_hh.size(0) / (4 * lp.w_hh.size(1));
   const at::Tensor fx = projection_probability(model, lp, batch, q + lp.bias, out.targets);
   const at::Tensor f0 = projection_probability(model, lp, batch, base, out.targets);
+  const at::Tensor mask = batch.token_mask.to(torch::kDouble);
+  at::Tensor acc = torch::zeros({B, T}, torch::kDouble);
+  auto add = [&](const models::LstmPathRequests& req) {
+    models::lstm_path_scores(base, diff, batch.lengths, lp.w_hh, D, req, per_pass, grad, acc);
+  };
+  if (o.path.tolerance > 0) {
+    const std::vector<int64_t> steps = adaptive_path(
+        B, add, [&](const at::Tensor& n) { return (acc * mask).sum(1) / n; }, fx - f0, o.path);
+    out.scores = (acc * mask / torch::tensor(steps, torch::kDouble).view({B, 1})).contiguous();
+    fill_details(out, o, fx, f0, steps);
+    return out;
+  }
+  models::LstmPathRequests req;  // step-major: each pass holds whole steps of the batch
+  for (int64_t k = 0; k < o.path.steps; ++k)
+    for (int64_t b = 0; b < B; ++b) req.add(b, (k + 0.5) / o.path.steps, 1.0 / o.path.steps);
+  add(req);
+  out.scores = (acc * mask).contiguous();
   fill_details(out, o, fx, f0);
   return out;
 }
@@ -241,28 +186,44 @@ class IntegratedGradients : public Explainer {
         fx = target_probability(model->forward_from_embeddings(x_a, batch, o.forward(), x_b).logits, tg);
         f0 = target_probability(model->forward_from_embeddings(x0_a, batch, o.forward(), x0_b).logits, tg);
       }
-      const PathGradients grad = [&](const at::Tensor& rows, const at::Tensor& alphas) {
-        const data::Batch rep = data::select_rows(batch, rows);  // padded to the selected rows' length
-        const at::Tensor a = alphas.to(x_a.scalar_type()).view({-1, 1, 1});
-        auto point = [&](const at::Tensor& x, const at::Tensor& x0, int64_t T) {
-          const at::Tensor x0r = x0.index_select(0, rows);
-          return (x0r + a * (x.index_select(0, rows) - x0r)).narrow(1, 0, T);
-        };
-        const auto g = embedding_gradients(model, rep, point(x_a, x0_a, rep.ids.size(1)),
-                                           pair ? point(x_b, x0_b, rep.ids_b.size(1)) : at::Tensor(), tg.index_select(0, rows),
-                                           o.forward());
-        return std::make_pair(pad_positions(g.grad_a, x_a.size(1)), pair ? pad_positions(g.grad_b, x_b.size(1)) : at::Tensor());
+      at::Tensor acc_a = torch::zeros_like(x_a), acc_b = pair ? torch::zeros_like(x_b) : at::Tensor();
+      // Requests in passes of chunk * B path points; each adds weight * gradient to its row.
+      auto add = [&](const models::LstmPathRequests& req) {
+        const size_t per_pass = static_cast<size_t>(chunk * B);
+        for (size_t i0 = 0; i0 < req.size(); i0 += per_pass) {
+          const size_t i1 = std::min(req.size(), i0 + per_pass);
+          const at::Tensor rows = torch::tensor(std::vector<int64_t>(req.rows.begin() + i0, req.rows.begin() + i1), torch::kInt64);
+          const at::Tensor a = torch::tensor(std::vector<double>(req.alphas.begin() + i0, req.alphas.begin() + i1), torch::kDouble)
+                                   .to(x_a.scalar_type()).view({-1, 1, 1});
+          const at::Tensor w = torch::tensor(std::vector<double>(req.weights.begin() + i0, req.weights.begin() + i1), torch::kDouble)
+                                   .to(x_a.scalar_type()).view({-1, 1, 1});
+          const data::Batch rep = data::select_rows(batch, rows);  // padded to the selected rows' length
+          auto point = [&](const at::Tensor& x, const at::Tensor& x0, int64_t T) {
+            const at::Tensor x0r = x0.index_select(0, rows);
+            return (x0r + a * (x.index_select(0, rows) - x0r)).narrow(1, 0, T);
+          };
+          const auto g = embedding_gradients(model, rep, point(x_a, x0_a, rep.ids.size(1)),
+                                             pair ? point(x_b, x0_b, rep.ids_b.size(1)) : at::Tensor(),
+                                             tg.index_select(0, rows), o.forward());
+          acc_a.index_add_(0, rows, pad_positions(g.grad_a, x_a.size(1)) * w);
+          if (pair) acc_b.index_add_(0, rows, pad_positions(g.grad_b, x_b.size(1)) * w);
+        }
       };
-      const AdaptiveResult r = adaptive_path(grad, B, chunk * B, fx - f0,
-                                             [&](const at::Tensor& mean_a, const at::Tensor& mean_b) {
-                                               at::Tensor total = token_dot(mean_a, x_a - x0_a, batch.token_mask).sum(1);
-                                               if (pair) total = total + token_dot(mean_b, x_b - x0_b, batch.token_mask_b).sum(1);
-                                               return total;
-                                             },
-                                             o.path);
-      out.scores = token_dot(r.mean_a, x_a - x0_a, batch.token_mask);
-      if (pair) out.scores_b = token_dot(r.mean_b, x_b - x0_b, batch.token_mask_b);
-      fill_details(out, o, fx, f0, r.steps);
+      auto mean = [&](const at::Tensor& acc, const std::vector<int64_t>& steps) {
+        return acc / torch::tensor(steps, torch::kDouble).to(acc.scalar_type()).view({-1, 1, 1});
+      };
+      const std::vector<int64_t> steps = adaptive_path(
+          B, add,
+          [&](const at::Tensor& n) {
+            const at::Tensor div = n.to(x_a.scalar_type()).view({-1, 1, 1});
+            at::Tensor total = token_dot(acc_a / div, x_a - x0_a, batch.token_mask).sum(1);
+            if (pair) total = total + token_dot(acc_b / div, x_b - x0_b, batch.token_mask_b).sum(1);
+            return total;
+          },
+          fx - f0, o.path);
+      out.scores = token_dot(mean(acc_a, steps), x_a - x0_a, batch.token_mask);
+      if (pair) out.scores_b = token_dot(mean(acc_b, steps), x_b - x0_b, batch.token_mask_b);
+      fill_details(out, o, fx, f0, steps);
       return out;
     }
     at::Tensor sum_a = torch::zeros_like(x_a), sum_b = pair ? torch::zeros_like(x_b) : at::Tensor();

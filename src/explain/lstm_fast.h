@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "explain/explainer.h"
+#include "models/lstm_path.h"
 
 namespace lumen::explain {
 
@@ -35,21 +36,29 @@ std::optional<LstmProjection> lstm_projection(models::TextClassifier& model, con
 // W_ih e (no bias) at every position of ids [B, T], one product per distinct id: [B, T, 8H].
 at::Tensor token_projections(models::TextClassifier& model, const LstmProjection& p, const at::Tensor& ids);
 
-// The target probability of every row of `batch` run from projections proj [R, T, 8H] (bias
-// included) and its gradient with respect to proj. targets empty: the class the same pass
-// predicts (returned in `targets`).
-struct ProjectionGradients {
-  at::Tensor prob;  // [R], detached
-  at::Tensor grad;  // [R, T, 8H]
-  std::vector<int64_t> targets;
-};
-ProjectionGradients projection_gradients(models::TextClassifier& model, const LstmProjection& p,
-                                         const data::Batch& batch, const at::Tensor& proj,
-                                         const std::vector<int64_t>& targets);
-
 // The target probability without gradients from projections proj (bias included).
 at::Tensor projection_probability(models::TextClassifier& model, const LstmProjection& p, const data::Batch& batch,
                                   const at::Tensor& proj, const std::vector<int64_t>& targets);
+
+// The gradient of the target probability with respect to the encoder states, for the path kernel
+// (models/lstm_path.h): the states of requests for rows of `batch` run through the decoder and
+// attention (the decoder's gradient by hand, models/decoder_gradient.h, or autograd over the
+// decoder only when the options need the general one). targets [B] are per batch row; an entry
+// < 0 is replaced by the class the pass predicts for that row. The returned function refers to
+// `model`, `p`, `batch` and `targets`, which must outlive it.
+models::StateGradient decoder_gradient(models::TextClassifier& model, const LstmProjection& p, const data::Batch& batch,
+                                       std::vector<int64_t>& targets);
+
+// Gradient x input and the projection gradient at the input itself, from one pass of the path
+// kernel (alpha = 1, base = bias, diff = the projections q): dot [B, T] = dP . q (float64, 0
+// outside token_mask) and, with keep_grad, dP [B, T, 8H]. targets empty: the predicted classes
+// (returned).
+struct KernelGradients {
+  at::Tensor dot, grad;
+  std::vector<int64_t> targets;
+};
+KernelGradients input_projection_gradients(models::TextClassifier& model, const LstmProjection& p, const data::Batch& batch,
+                                          const std::vector<int64_t>& targets, bool keep_grad);
 
 // |W_ih^T dP| per position [B, T] (float64, 0 outside token_mask): the L2 norm of the embedding
 // gradient, one product over the real positions split over the cores.

@@ -19,11 +19,10 @@ class Saliency : public Explainer {
                            const ExplainOptions& o) const override {
     EvalGuard eval(model);
     BatchAttribution out;
-    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: |W_ih^T dP|, one pass
-      const at::Tensor proj = token_projections(model, *lp, batch.ids) + lp->bias;
-      const auto g = projection_gradients(model, *lp, batch, proj,
-                                          o.targets.empty() ? o.targets : resolve_targets(model, batch, o));
-      out.targets = g.targets;
+    if (const auto lp = lstm_projection(model, o)) {  // BiLSTM: |W_ih^T dP|, one kernel pass
+      auto g = input_projection_gradients(model, *lp, batch, o.targets.empty() ? o.targets : resolve_targets(model, batch, o),
+                                          true);
+      out.targets = std::move(g.targets);
       out.scores = embedding_gradient_norms(*lp, g.grad, batch.token_mask);
       return out;
     }

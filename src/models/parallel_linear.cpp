@@ -37,23 +37,30 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     at::Tensor x2 = saved[0], weight = saved[1], dy = grads[0].contiguous();
-    at::Tensor dx = at::empty_like(x2);
-    rows_mm(dx, dy, weight, at::Tensor());
-    // dW = dY^T X summed over row chunks: one partial product per core, then added.
-    const int64_t n = x2.size(0);
-    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(lumen::cores(), n / kGrainRows));
-    std::vector<at::Tensor> partial(parts);
-    const int64_t size = (n + parts - 1) / parts;
-    parallel_chunks(parts, 1, [&](int64_t begin, int64_t end) {
-      torch::NoGradGuard no_grad;
-      for (int64_t c = begin; c < end; ++c) {
-        const int64_t r0 = c * size, r1 = std::min(n, r0 + size);
-        partial[c] = at::mm(dy.narrow(0, r0, r1 - r0).t(), x2.narrow(0, r0, r1 - r0));
-      }
-    });
-    at::Tensor dw = partial[0];
-    for (int64_t c = 1; c < parts; ++c) dw = dw + partial[c];
-    at::Tensor db = ctx->saved_data["has_bias"].toBool() ? dy.sum(0) : at::Tensor();
+    // Only what this backward pass asks for: an attribution wants the input's gradient alone
+    // (autograd::grad prunes the weight's edge), training wants all three.
+    at::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) {
+      dx = at::empty_like(x2);
+      rows_mm(dx, dy, weight, at::Tensor());
+    }
+    if (ctx->needs_input_grad(1)) {
+      // dW = dY^T X summed over row chunks: one partial product per core, then added.
+      const int64_t n = x2.size(0);
+      const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(lumen::cores(), n / kGrainRows));
+      std::vector<at::Tensor> partial(parts);
+      const int64_t size = (n + parts - 1) / parts;
+      parallel_chunks(parts, 1, [&](int64_t begin, int64_t end) {
+        torch::NoGradGuard no_grad;
+        for (int64_t c = begin; c < end; ++c) {
+          const int64_t r0 = c * size, r1 = std::min(n, r0 + size);
+          partial[c] = at::mm(dy.narrow(0, r0, r1 - r0).t(), x2.narrow(0, r0, r1 - r0));
+        }
+      });
+      dw = partial[0];
+      for (int64_t c = 1; c < parts; ++c) dw = dw + partial[c];
+    }
+    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) db = dy.sum(0);
     return {dx, dw, db};
   }
 };

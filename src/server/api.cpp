@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cmath>
 #include <set>
 
 #include <map>
@@ -206,12 +207,21 @@ app::ExplainRequest explain_request(const Json& j, app::RunPool& pool, const Api
   if (j.contains("options")) {
     const Json& o = j["options"];
     if (!o.is_object()) throw RequestError(400, "options", "field 'options' must be an object");
-    static const std::set<std::string> known = {"steps", "samples", "noise_samples", "seed", "removal",
-                                                "baseline", "layer", "head", "ngram"};
+    static const std::set<std::string> known = {"steps", "tolerance", "max_steps", "samples", "noise_samples", "seed",
+                                                "removal", "baseline", "layer", "head", "ngram"};
     for (const auto& [k, v] : o.items())
       if (!known.count(k)) throw RequestError(400, "options." + k, "unknown option 'options." + k + "'");
     auto& eo = r.options;
     eo.path.steps = int_field(o, "steps", "options.steps", eo.path.steps, 1, limits_.max_steps);
+    // Adaptive integrated gradients: per instance, as many steps as reach the completeness gap
+    // `tolerance` (0: the fixed `steps`), at most `max_steps`, itself within the server's limit.
+    if (o.contains("tolerance")) {
+      if (!o["tolerance"].is_number() || !(o["tolerance"].get<double>() >= 0) || !std::isfinite(o["tolerance"].get<double>()))
+        throw RequestError(400, "options.tolerance", "field 'options.tolerance' must be a finite number >= 0");
+      eo.path.tolerance = o["tolerance"].get<double>();
+    }
+    eo.path.max_steps = int_field(o, "max_steps", "options.max_steps", std::min(eo.path.max_steps, limits_.max_steps), 4,
+                                  limits_.max_steps);
     eo.surrogate.samples = int_field(o, "samples", "options.samples", eo.surrogate.samples, 1, limits_.max_samples);
     eo.smoothgrad.samples = int_field(o, "noise_samples", "options.noise_samples", eo.smoothgrad.samples, 1, limits_.max_samples);
     eo.seed = static_cast<uint64_t>(int_field(o, "seed", "options.seed", static_cast<int64_t>(eo.seed), 0, INT64_MAX));

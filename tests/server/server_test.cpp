@@ -107,6 +107,21 @@ TEST_F(Server, AnswersWithTheCliJson) {
   EXPECT_GT(ex["total"].get<int64_t>(), 3);
 }
 
+TEST_F(Server, AdaptiveIntegratedGradientsEqualTheCliAndReportStepsPerInstance) {
+  const std::string text = "the movie was good and the cast was fine";
+  const Json served = post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "ig"},
+                                            {"options", {{"tolerance", 1e-3}, {"max_steps", 256}}}});
+  const auto r = test::run_lumen("--json explain --run " + dir_->file("kw") +
+                                 " --methods ig --ig-tolerance 0.001 --ig-max-steps 256 '" + text + "'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(stable(served).dump(), stable(Json::parse(r.output.substr(r.output.find('{')))).dump());
+  const Json& ig = served["instances"][0]["attributions"]["ig"];
+  const int64_t steps = ig["details"]["steps"].get<int64_t>();
+  EXPECT_GE(steps, 4);
+  EXPECT_LE(steps, 256);
+  EXPECT_TRUE(ig["completeness_gap"].get<double>() <= 1e-3 || steps * 2 > 256) << ig.dump();
+}
+
 TEST_F(Server, AttentionEditsMoveThePredictionPerRequest) {
   const std::string text = "the movie was good and the cast was fine";
   const Json plain = post("/api/explain", {{"run", "kw"}, {"text", text}, {"methods", "attention"}});
@@ -149,6 +164,8 @@ TEST_F(Server, RefusesBadRequestsClearly) {
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"edits", {"zero:x"}}}, 400)["field"], "edits");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"steps", 0}}}}, 400)["field"], "options.steps");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"stepz", 1}}}}, 400)["field"], "options.stepz");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"tolerance", -1}}}}, 400)["field"], "options.tolerance");
+  EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"max_steps", 2}}}}, 400)["field"], "options.max_steps");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"target", "maybe"}}, 400)["field"], "target");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"removal", "nope"}}}}, 400)["field"], "options.removal");
   EXPECT_EQ(post("/api/explain", {{"run", "kw"}, {"text", "good"}, {"options", {{"baseline", 1}}}}, 400)["field"], "options.baseline");
