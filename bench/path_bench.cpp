@@ -1,5 +1,5 @@
 // One pass of the integrated-gradients kernel (models/lstm_path.h) at the explain benchmark's
-// sizes: 448 path points (14 steps x 32 rows) of lengths 15..41, BiLSTM 2 x 128, additive
+// sizes: copies x 32 path points (second argument; 14 is IG's default pass) of lengths 15..41, BiLSTM 2 x 128, additive
 // attention over m = 256. Arg 0: the recurrence alone (a fixed state gradient); arg 1: with the
 // decoder's gradient by hand; arg 2: the decoder's gradient alone. Counter gflops: the products'
 // FLOPs (recurrence forward + backward over the real steps; the decoder's two attention
@@ -19,7 +19,7 @@ using namespace lumen;
 void BM_PathPass(benchmark::State& state) {
   configure_threads(0);
   torch::manual_seed(0);
-  const int64_t B = 32, copies = 14, T = 41, H = 128, D = 2, m = D * H;
+  const int64_t B = 32, copies = state.range(1), T = 41, H = 128, D = 2, m = D * H;
   models::ModelConfig c;
   c.vocab_size = 100;
   models::TextClassifier model(c);
@@ -63,6 +63,6 @@ void BM_PathPass(benchmark::State& state) {
   const double flops = mode == 0 ? rec : mode == 1 ? rec + dec : dec;
   state.counters["gflops"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_PathPass)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PathPass)->Args({0, 14})->Args({1, 14})->Args({2, 14})->Args({1, 4})->Args({1, 8})->Args({1, 28})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
