@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <tuple>
 #include <utility>
 
 #include "core/error.h"
@@ -209,20 +210,20 @@ class IntegratedGradients : public Explainer {
           if (pair) acc_b.index_add_(0, rows, pad_positions(g.grad_b, x_b.size(1)) * w);
         }
       };
-      auto mean = [&](const at::Tensor& acc, const std::vector<int64_t>& steps) {
-        return acc / torch::tensor(steps, torch::kDouble).to(acc.scalar_type()).view({-1, 1, 1});
+      // The attributions with each row's accumulated gradients divided by its step count n [B].
+      auto attributions = [&](const at::Tensor& n) {
+        const at::Tensor div = n.to(x_a.scalar_type()).view({-1, 1, 1});
+        return std::make_pair(token_dot(acc_a / div, x_a - x0_a, batch.token_mask),
+                              pair ? token_dot(acc_b / div, x_b - x0_b, batch.token_mask_b) : at::Tensor());
       };
       const std::vector<int64_t> steps = adaptive_path(
           B, add,
           [&](const at::Tensor& n) {
-            const at::Tensor div = n.to(x_a.scalar_type()).view({-1, 1, 1});
-            at::Tensor total = token_dot(acc_a / div, x_a - x0_a, batch.token_mask).sum(1);
-            if (pair) total = total + token_dot(acc_b / div, x_b - x0_b, batch.token_mask_b).sum(1);
-            return total;
+            const auto [a, b] = attributions(n);
+            return pair ? a.sum(1) + b.sum(1) : a.sum(1);
           },
           fx - f0, o.path);
-      out.scores = token_dot(mean(acc_a, steps), x_a - x0_a, batch.token_mask);
-      if (pair) out.scores_b = token_dot(mean(acc_b, steps), x_b - x0_b, batch.token_mask_b);
+      std::tie(out.scores, out.scores_b) = attributions(torch::tensor(steps, torch::kDouble));
       fill_details(out, o, fx, f0, steps);
       return out;
     }
